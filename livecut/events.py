@@ -1,0 +1,141 @@
+"""Event contracts: the typed frames that flow between pipeline stages.
+
+Every domain package (stream, segmenter, clipper, catalog, distribution) depends on
+these types and on nothing else of the project. All times are seconds on the room's
+media timeline (from packet timestamps); `received_at` is wall-clock and is used only
+to measure latency.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+SAMPLE_RATE = 16_000
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What a source contains, known once it has been opened."""
+
+    source: str
+    duration: float | None
+    has_video: bool
+    audio_codec: str
+    video_codec: str | None
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass
+class AudioChunk:
+    """Decoded mono float32 PCM at SAMPLE_RATE, starting at `t0` on the media timeline."""
+
+    room: str
+    t0: float
+    samples: np.ndarray
+    received_at: float = 0.0
+
+    @property
+    def t1(self) -> float:
+        return self.t0 + len(self.samples) / SAMPLE_RATE
+
+
+@dataclass
+class EndOfStream:
+    """The source has no more media; stages flush what they hold."""
+
+    room: str
+    t: float
+
+
+@dataclass(frozen=True)
+class Word:
+    t0: float
+    t1: float
+    text: str
+    probability: float = 1.0
+
+
+@dataclass
+class Utterance:
+    """One sentence or clause of speech, with its label once classified."""
+
+    room: str
+    t0: float
+    t1: float
+    text: str
+    lang: str
+    words: list[Word] = field(default_factory=list)
+    label: str | None = None
+    sublabel: str | None = None
+    confidence: float = 0.0
+    received_at: float = 0.0
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "t0": round(self.t0, 3),
+            "t1": round(self.t1, 3),
+            "text": self.text,
+            "lang": self.lang,
+            "label": self.label,
+            "sublabel": self.sublabel,
+            "confidence": round(self.confidence, 4),
+        }
+
+
+def clip_id_for(room: str, t0: float, t1: float, label: str, sublabel: str | None) -> str:
+    """Deterministic id: a replayed or duplicated request yields the same clip, never a second one."""
+    key = f"{room}|{t0:.2f}|{t1:.2f}|{label}|{sublabel or ''}"
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+@dataclass
+class ClipRequest:
+    """A span of one topic that should become a clip. `words` carry the caption timing."""
+
+    clip_id: str
+    room: str
+    source: str
+    t0: float
+    t1: float
+    label: str
+    sublabel: str | None
+    text: str
+    words: list[Word] = field(default_factory=list)
+    confidence: float = 0.0
+    received_at: float = 0.0
+
+    @property
+    def duration(self) -> float:
+        return self.t1 - self.t0
+
+
+@dataclass
+class ClipReady:
+    """A rendered clip. Paths are relative to the output folder the renderer was given."""
+
+    clip_id: str
+    room: str
+    source: str
+    t0: float
+    t1: float
+    label: str
+    sublabel: str | None
+    text: str
+    video: str
+    captions: str
+    captions_vtt: str
+    thumbnail: str
+    duration: float
+    vertical: str | None = None
+
+    def to_record(self) -> dict[str, Any]:
+        record = asdict(self)
+        record["t0"] = round(self.t0, 3)
+        record["t1"] = round(self.t1, 3)
+        record["duration"] = round(self.duration, 3)
+        return record

@@ -1,0 +1,61 @@
+"""Build each stage's settings from the merged configuration (see config.toml)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clipper.captions import CaptionSettings
+from clipper.renderer import RenderSettings
+from livecut.config import expand_path
+from segmenter.asr import AsrSettings
+from segmenter.segment_builder import SegmentSettings
+from segmenter.speech_chunker import VadSettings
+from segmenter.transcriber import TranscriberSettings
+from segmenter.utterances import UtteranceSettings
+from segmenter.whisper_models import resolve_whisper_model
+
+
+def transcriber_settings(config: dict[str, Any]) -> TranscriberSettings:
+    asr = config["asr"]
+    model_path = resolve_whisper_model(asr["model"], expand_path(config["paths"]["model_cache"]))
+    return TranscriberSettings(
+        asr=AsrSettings(
+            model_path=model_path,
+            language=asr["language"],
+            languages=tuple(asr["languages"]),
+            compute_type=asr["compute_type"],
+            cpu_threads=asr["cpu_threads"],
+            beam_size=asr["beam_size"],
+            no_speech_threshold=asr["no_speech_threshold"],
+            log_prob_threshold=asr["log_prob_threshold"],
+            initial_prompts={"zh": asr["initial_prompt_zh"], "en": asr["initial_prompt_en"]},
+            hallucinations=tuple(asr["hallucinations"]),
+            min_segment_probability=asr["min_segment_probability"],
+        ),
+        vad=VadSettings(**config["vad"]),
+        utterance=UtteranceSettings(**config["utterance"]),
+    )
+
+
+def segment_settings(config: dict[str, Any]) -> SegmentSettings:
+    segments = dict(config["segments"])
+    segments["skip_labels"] = tuple(segments["skip_labels"])
+    return SegmentSettings(**segments)
+
+
+def render_settings(config: dict[str, Any]) -> RenderSettings:
+    render = config["render"]
+    return RenderSettings(
+        crf=render["crf"],
+        preset=render["preset"],
+        audio_bitrate=render["audio_bitrate"],
+        vertical=render["vertical"],
+        vertical_mode=render["vertical_mode"],
+        vertical_size=(render["vertical_width"], render["vertical_height"]),
+        font=render["font"],
+        captions=CaptionSettings(
+            max_chars_cjk=render["caption_max_chars_cjk"],
+            max_chars_latin=render["caption_max_chars_latin"],
+        ),
+        thumbnail_width=render["thumbnail_width"],
+    )

@@ -1,0 +1,53 @@
+"""Transcriber: audio events in, utterances out, as soon as each one is complete.
+
+Composes the streaming VAD (speech_chunker), the recogniser (asr) and the utterance
+splitter. The same object serves a recorded file and a live room: feed it events in
+media-time order; `EndOfStream` flushes what is still open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from livecut.events import AudioChunk, EndOfStream, Utterance
+from segmenter.asr import AsrSettings, SpeechRecognizer
+from segmenter.speech_chunker import SpeechChunk, SpeechChunker, VadSettings
+from segmenter.utterances import UtteranceSettings, split_utterances
+
+
+@dataclass(frozen=True)
+class TranscriberSettings:
+    asr: AsrSettings
+    vad: VadSettings = VadSettings()
+    utterance: UtteranceSettings = UtteranceSettings()
+
+
+class Transcriber:
+    """One per room: holds that room's VAD buffer; shares the recogniser it is given."""
+
+    def __init__(self, settings: TranscriberSettings, recognizer: SpeechRecognizer | None = None) -> None:
+        self.settings = settings
+        self.recognizer = recognizer or SpeechRecognizer(settings.asr)
+        self.chunker = SpeechChunker(settings.vad)
+        self.last_received_at = 0.0
+
+    def feed(self, event: AudioChunk | EndOfStream) -> Iterator[Utterance]:
+        if isinstance(event, EndOfStream):
+            chunks = self.chunker.flush()
+        else:
+            self.last_received_at = event.received_at
+            chunks = self.chunker.feed(event)
+        for chunk in chunks:
+            yield from self._utterances(chunk, event.room)
+
+    def transcribe(self, events: Iterable[AudioChunk | EndOfStream]) -> Iterator[Utterance]:
+        """Lazily transcribe a whole stream of events."""
+        for event in events:
+            yield from self.feed(event)
+
+    def _utterances(self, chunk: SpeechChunk, room: str) -> list[Utterance]:
+        recognized = self.recognizer.recognize(chunk)
+        return split_utterances(
+            recognized.words, room, recognized.lang, self.settings.utterance, self.last_received_at
+        )

@@ -1,0 +1,147 @@
+"""Recorded files as a source: PyAV opens them, audio comes out as 16 kHz mono chunks.
+
+The chunks carry media-timeline times taken from packet timestamps, so the stages
+downstream behave the same on a file as on a live room. The original packets stay
+in the file, which the renderer cuts from.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import av
+import numpy as np
+
+from livecut.events import SAMPLE_RATE, AudioChunk, EndOfStream, MediaInfo
+
+# A timestamp jump larger than this is a real gap (dropped packets), filled with silence.
+GAP_TOLERANCE_S = 0.05
+
+
+class SourceError(RuntimeError):
+    """The input cannot be used: unreadable, corrupt, no audio, or an unsupported codec."""
+
+
+def probe(path: Path) -> MediaInfo:
+    """Open `path` and describe it; raise SourceError with a one-line reason if it is unusable."""
+    with _open(path) as container:
+        audio = _audio_stream(container, path)
+        video = container.streams.video[0] if container.streams.video else None
+        duration = container.duration / av.time_base if container.duration else None
+        return MediaInfo(
+            source=str(path),
+            duration=duration,
+            has_video=video is not None,
+            audio_codec=audio.codec_context.name,
+            video_codec=video.codec_context.name if video is not None else None,
+            width=video.codec_context.width if video is not None else None,
+            height=video.codec_context.height if video is not None else None,
+        )
+
+
+class FileSource:
+    """Decodes the first audio stream of a file into AudioChunk events, then EndOfStream."""
+
+    def __init__(self, path: Path, room: str, chunk_s: float = 1.0) -> None:
+        self.path = Path(path)
+        self.room = room
+        self.chunk_samples = int(chunk_s * SAMPLE_RATE)
+
+    def events(self) -> Iterator[AudioChunk | EndOfStream]:
+        pending = _PcmAccumulator()
+        with _open(self.path) as container:
+            stream = _audio_stream(container, self.path)
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+            for frame in _decode(container, stream, self.path):
+                for out in resampler.resample(frame):
+                    pending.add(out)
+                while pending.size >= self.chunk_samples:
+                    yield self._chunk(*pending.take(self.chunk_samples))
+            for out in resampler.resample(None):
+                pending.add(out)
+        if pending.size:
+            yield self._chunk(*pending.take(pending.size))
+        yield EndOfStream(room=self.room, t=pending.end)
+
+    def _chunk(self, t0: float, samples: np.ndarray) -> AudioChunk:
+        return AudioChunk(room=self.room, t0=t0, samples=samples, received_at=time.time())
+
+
+class _PcmAccumulator:
+    """Concatenates resampled frames on the media timeline, filling timestamp gaps with silence."""
+
+    def __init__(self) -> None:
+        self.parts: list[np.ndarray] = []
+        self.size = 0
+        self.t0: float | None = None
+
+    @property
+    def end(self) -> float:
+        return (self.t0 or 0.0) + self.size / SAMPLE_RATE
+
+    def add(self, frame: av.AudioFrame) -> None:
+        samples = frame.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+        if self.t0 is None:
+            self.t0 = float(frame.time) if frame.time is not None else 0.0
+        elif frame.time is not None and frame.time - self.end > GAP_TOLERANCE_S:
+            self._append(np.zeros(int((frame.time - self.end) * SAMPLE_RATE), dtype=np.float32))
+        self._append(samples)
+
+    def _append(self, samples: np.ndarray) -> None:
+        self.parts.append(samples)
+        self.size += len(samples)
+
+    def take(self, count: int) -> tuple[float, np.ndarray]:
+        joined = np.concatenate(self.parts) if len(self.parts) > 1 else self.parts[0]
+        head, rest = joined[:count], joined[count:]
+        t0 = self.t0 or 0.0
+        self.parts = [rest] if len(rest) else []
+        self.size = len(rest)
+        self.t0 = t0 + count / SAMPLE_RATE
+        return t0, head
+
+
+def _open(path: Path) -> av.container.InputContainer:
+    if not Path(path).is_file():
+        raise SourceError(f"{path}: no such file")
+    try:
+        return av.open(str(path), mode="r")
+    except av.FFmpegError as exc:
+        raise SourceError(f"{path}: not a readable media file ({_reason(exc)})") from exc
+
+
+def _audio_stream(container: av.container.InputContainer, path: Path) -> av.audio.AudioStream:
+    if not container.streams.audio:
+        raise SourceError(f"{path}: has no audio stream, so there is no speech to clip")
+    stream = container.streams.audio[0]
+    if stream.codec_context is None or not stream.codec_context.name:
+        raise SourceError(f"{path}: audio codec is not supported")
+    return stream
+
+
+def _decode(container: av.container.InputContainer, stream: av.audio.AudioStream, path: Path):
+    """Decoded audio frames; damaged packets are skipped, a file with no decodable audio is an error."""
+    decoded = 0
+    failed = 0
+    try:
+        for packet in container.demux(stream):
+            try:
+                frames = packet.decode()
+            except av.FFmpegError:
+                failed += 1
+                continue
+            for frame in frames:
+                decoded += 1
+                yield frame
+    except av.FFmpegError as exc:
+        if decoded == 0:
+            raise SourceError(f"{path}: corrupt media ({_reason(exc)})") from exc
+    if decoded == 0:
+        detail = f"{failed} damaged packets" if failed else "no audio packets"
+        raise SourceError(f"{path}: no decodable audio ({detail})")
+
+
+def _reason(exc: Exception) -> str:
+    return getattr(exc, "strerror", None) or str(exc)
