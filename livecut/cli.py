@@ -63,12 +63,22 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
     )
     classify.set_defaults(handler=_run_classify)
+
+    models = commands.add_parser(
+        "models",
+        parents=[common],
+        help="provision and check the model weights (no network)",
+        description="Assemble the Whisper model named by asr.model into paths.model_cache (once; "
+        "checksummed) and load the sentence embedder, printing where each model lives.",
+        epilog=EPILOG,
+    )
+    models.set_defaults(handler=_run_models)
     return parser
 
 
 def _run_clip(args: argparse.Namespace, config: dict) -> int:
-    from livecut.progress import progress_bar
     from livecut.pipeline import ClipJob
+    from livecut.progress import progress_bar
     from stream.file_source import SourceError, probe
 
     failures = 0
@@ -81,7 +91,9 @@ def _run_clip(args: argparse.Namespace, config: dict) -> int:
                 failures += 1
                 print(f"livecut: skipped {exc}", file=sys.stderr)
                 continue
-            print(f"{source}: {len(result.utterances)} utterances, {len(result.clips)} clips", file=sys.stderr)
+            print(
+                f"{source}: {len(result.utterances)} utterances, {len(result.clips)} clips", file=sys.stderr
+            )
     print(f"clips: {args.out / 'clips'}  (index: {args.out / 'clips.jsonl'})")
     return 1 if failures else 0
 
@@ -99,6 +111,23 @@ def _run_classify(args: argparse.Namespace, config: dict) -> int:
             "confidence": round(prediction.confidence, 4),
         }
         print(json.dumps(record, ensure_ascii=False))
+    return 0
+
+
+def _run_models(args: argparse.Namespace, config: dict) -> int:
+    from livecut.config import expand_path
+    from segmenter.embedders import load_embedder
+    from segmenter.whisper_models import ModelNotFoundError, resolve_whisper_model
+
+    try:
+        folder = resolve_whisper_model(config["asr"]["model"], expand_path(config["paths"]["model_cache"]))
+    except ModelNotFoundError as exc:
+        print(f"livecut: {exc}", file=sys.stderr)
+        return 1
+    print(f"asr model {config['asr']['model']}: {folder}")
+    embedder = config["classifier"]["embedder"]
+    dimensions = load_embedder(embedder).encode(["ok"]).shape[1]
+    print(f"sentence embedder {embedder}: loaded ({dimensions} dimensions)")
     return 0
 
 

@@ -27,7 +27,11 @@ class Prediction:
 
 class PrototypeClassifier:
     def __init__(
-        self, classes: list[TopicClass], embedder: Embedder, rule_weight: float = 0.35, temperature: float = 0.08
+        self,
+        classes: list[TopicClass],
+        embedder: Embedder,
+        rule_weight: float = 0.35,
+        temperature: float = 0.08,
     ) -> None:
         self.classes = classes
         self.embedder = embedder

@@ -86,7 +86,7 @@ class SpeechChunker:
     def _scan(self, final: bool) -> list[SpeechChunk]:
         self.unscanned = 0
         regions = get_speech_timestamps(self.buffer, self.options)
-        closed = regions if final else [r for r in regions[:-1]] + self._closed_tail(regions[-1:])
+        closed = regions if final else regions[:-1] + self._closed_tail(regions[-1:])
         chunks = [self._to_chunk(region) for region in closed]
         self._drop_consumed(closed, regions)
         return chunks

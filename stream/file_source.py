@@ -50,9 +50,10 @@ class FileSource:
         self.chunk_samples = int(chunk_s * SAMPLE_RATE)
 
     def events(self) -> Iterator[AudioChunk | EndOfStream]:
-        pending = _PcmAccumulator()
+        """Times are relative to the container's start, which is where a cutter's seek counts from."""
         with _open(self.path) as container:
             stream = _audio_stream(container, self.path)
+            pending = _PcmAccumulator(offset=(container.start_time or 0) / av.time_base)
             resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
             for frame in _decode(container, stream, self.path):
                 for out in resampler.resample(frame):
@@ -72,7 +73,8 @@ class FileSource:
 class _PcmAccumulator:
     """Concatenates resampled frames on the media timeline, filling timestamp gaps with silence."""
 
-    def __init__(self) -> None:
+    def __init__(self, offset: float = 0.0) -> None:
+        self.offset = offset
         self.parts: list[np.ndarray] = []
         self.size = 0
         self.t0: float | None = None
@@ -83,10 +85,11 @@ class _PcmAccumulator:
 
     def add(self, frame: av.AudioFrame) -> None:
         samples = frame.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+        at = None if frame.time is None else float(frame.time) - self.offset
         if self.t0 is None:
-            self.t0 = float(frame.time) if frame.time is not None else 0.0
-        elif frame.time is not None and frame.time - self.end > GAP_TOLERANCE_S:
-            self._append(np.zeros(int((frame.time - self.end) * SAMPLE_RATE), dtype=np.float32))
+            self.t0 = at if at is not None else 0.0
+        elif at is not None and at - self.end > GAP_TOLERANCE_S:
+            self._append(np.zeros(int((at - self.end) * SAMPLE_RATE), dtype=np.float32))
         self._append(samples)
 
     def _append(self, samples: np.ndarray) -> None:

@@ -15,22 +15,26 @@ def build(utterances: list[Utterance], settings: SegmentSettings = SETTINGS, med
 
 
 def test_merges_runs_of_one_topic_and_pads_on_utterance_bounds():
-    clips = build([
-        utt(1.0, 4.0, "selling_point", "fabric", "真丝"),
-        utt(4.5, 8.0, "selling_point", "fabric", "面料"),
-        utt(9.0, 16.0, "selling_point", "drape", "垂感"),
-    ])
+    clips = build(
+        [
+            utt(1.0, 4.0, "selling_point", "fabric", "真丝"),
+            utt(4.5, 8.0, "selling_point", "fabric", "面料"),
+            utt(9.0, 16.0, "selling_point", "drape", "垂感"),
+        ]
+    )
     assert [(c.sublabel, c.t0, c.t1) for c in clips] == [("fabric", 0.7, 8.3), ("drape", 8.7, 16.3)]
     assert clips[0].text == "真丝面料"
     assert [w.text for w in clips[0].words] == ["真丝", "面料"]
 
 
 def test_chitchat_and_short_runs_make_no_clip():
-    clips = build([
-        utt(0.0, 9.0, "chitchat"),
-        utt(9.5, 12.0, "price_promo"),
-        utt(12.5, 20.0, "call_to_action"),
-    ])
+    clips = build(
+        [
+            utt(0.0, 9.0, "chitchat"),
+            utt(9.5, 12.0, "price_promo"),
+            utt(12.5, 20.0, "call_to_action"),
+        ]
+    )
     assert [(c.label, c.t0, c.t1) for c in clips] == [("call_to_action", 12.2, 20.3)]
 
 

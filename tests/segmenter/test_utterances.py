@@ -11,7 +11,9 @@ def words(*spec: tuple[float, float, str]) -> list[Word]:
 def test_splits_at_sentence_end_even_without_pause():
     result = split_utterances(
         words((0.0, 0.5, "面料"), (0.5, 1.0, "很好。"), (1.05, 1.5, "颜色"), (1.5, 2.0, "很多")),
-        "room", "zh", SETTINGS,
+        "room",
+        "zh",
+        SETTINGS,
     )
     assert [u.text for u in result] == ["面料很好。", "颜色很多"]
     assert (result[1].t0, result[1].t1) == (1.05, 2.0)
