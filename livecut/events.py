@@ -139,3 +139,14 @@ class ClipReady:
         record["t1"] = round(self.t1, 3)
         record["duration"] = round(self.duration, 3)
         return record
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """A ~2 s piece of a room's recording (stream copy, cut at a keyframe) in the media store."""
+
+    room: str
+    seq: int
+    t0: float
+    t1: float
+    uri: str
