@@ -1,0 +1,10 @@
+"""Embedded RTMP ingest: many rooms push to one port, each accepted stream becomes an FLV pipe.
+
+`RtmpServer` accepts publishers and checks their stream keys; each accepted publish is
+handed to the pipeline as a `FlvStream` that PyAV demuxes from a worker thread.
+"""
+
+from .flv_stream import FlvBufferOverflow, FlvStream
+from .server import Authorize, OnStream, RtmpServer
+
+__all__ = ["Authorize", "FlvBufferOverflow", "FlvStream", "OnStream", "RtmpServer"]
