@@ -29,9 +29,7 @@ RUNS = [("base", "zh_live.mp4"), ("base", "en_live.mp4"), ("tiny.en", "en_live.m
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=1, help="runs per sample; the best is reported")
     args = parser.parse_args()
     config = load_config()
@@ -45,11 +43,7 @@ def main() -> None:
         duration = probe(FIXTURES / sample).duration or 0.0
         best, count = min(_transcribe(settings, recognizer, FIXTURES / sample) for _ in range(args.repeat))
         speed = duration / best
-        print(
-            row.format(
-                model_name, sample, f"{duration:.1f}", f"{best:.2f}", f"{speed:.1f}", count, f"{load_s:.2f}"
-            )
-        )
+        print(row.format(model_name, sample, f"{duration:.1f}", f"{best:.2f}", f"{speed:.1f}", count, f"{load_s:.2f}"))
 
 
 def _settings(config: dict, model_name: str):

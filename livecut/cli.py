@@ -8,11 +8,11 @@ import os
 import sys
 from pathlib import Path
 
-from livecut import cli_classify, cli_clip
+from livecut import cli_classify, cli_clip, cli_serve
 from livecut.config import ConfigError, load_config
 
 EPILOG = "Every default is in config.toml at the repository root; --config FILE overrides any of its keys."
-COMMAND_MODULES = (cli_clip, cli_classify)
+COMMAND_MODULES = (cli_clip, cli_serve, cli_classify)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -46,9 +46,7 @@ def _run_clip(args: argparse.Namespace, config: dict) -> int:
                 failures += 1
                 print(f"livecut: skipped {exc}", file=sys.stderr)
                 continue
-            print(
-                f"{source}: {len(result.utterances)} utterances, {len(result.clips)} clips", file=sys.stderr
-            )
+            print(f"{source}: {len(result.utterances)} utterances, {len(result.clips)} clips", file=sys.stderr)
     print(f"clips: {args.out / 'clips'}  (index: {args.out / 'clips.jsonl'})")
     return 1 if failures else 0
 

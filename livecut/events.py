@@ -150,3 +150,4 @@ class Fragment:
     t0: float
     t1: float
     uri: str
+    received_at: float = 0.0

@@ -25,9 +25,7 @@ class Usem3Embedder:
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 512), dtype=np.float32)
-        return _normalise(
-            np.asarray(self.model.encode(list(texts)), dtype=np.float32).reshape(len(texts), -1)
-        )
+        return _normalise(np.asarray(self.model.encode(list(texts)), dtype=np.float32).reshape(len(texts), -1))
 
 
 class SentenceTransformerEmbedder:

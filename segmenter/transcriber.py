@@ -7,6 +7,7 @@ media-time order; `EndOfStream` flushes what is still open.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -30,13 +31,14 @@ class Transcriber:
         self.settings = settings
         self.recognizer = recognizer or SpeechRecognizer(settings.asr)
         self.chunker = SpeechChunker(settings.vad)
-        self.last_received_at = 0.0
+        # (end time, wall-clock arrival) of recent audio, to date when each utterance's last word arrived.
+        self.arrivals: deque[tuple[float, float]] = deque(maxlen=256)
 
     def feed(self, event: AudioChunk | EndOfStream) -> Iterator[Utterance]:
         if isinstance(event, EndOfStream):
             chunks = self.chunker.flush()
         else:
-            self.last_received_at = event.received_at
+            self.arrivals.append((event.t1, event.received_at))
             chunks = self.chunker.feed(event)
         for chunk in chunks:
             yield from self._utterances(chunk, event.room)
@@ -48,6 +50,14 @@ class Transcriber:
 
     def _utterances(self, chunk: SpeechChunk, room: str) -> list[Utterance]:
         recognized = self.recognizer.recognize(chunk)
-        return split_utterances(
-            recognized.words, room, recognized.lang, self.settings.utterance, self.last_received_at
-        )
+        utterances = split_utterances(recognized.words, room, recognized.lang, self.settings.utterance)
+        for utterance in utterances:
+            utterance.received_at = self._arrival_of(utterance.t1)
+        return utterances
+
+    def _arrival_of(self, t: float) -> float:
+        """Wall-clock time the audio at media time `t` arrived, assuming it streamed in real time."""
+        for end, received_at in self.arrivals:
+            if end >= t:
+                return received_at - (end - t)
+        return self.arrivals[-1][1] if self.arrivals else 0.0

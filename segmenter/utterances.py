@@ -21,9 +21,7 @@ class UtteranceSettings:
     max_s: float = 15.0
 
 
-def split_utterances(
-    words: list[Word], room: str, lang: str, settings: UtteranceSettings, received_at: float = 0.0
-) -> list[Utterance]:
+def split_utterances(words: list[Word], room: str, lang: str, settings: UtteranceSettings) -> list[Utterance]:
     groups: list[list[Word]] = []
     for word in words:
         if not groups or _starts_new(groups[-1], word, settings):
@@ -31,7 +29,7 @@ def split_utterances(
         else:
             groups[-1].append(word)
     bounded = [part for group in groups for part in _limit_length(group, settings.max_s)]
-    return [_utterance(group, room, lang, received_at) for group in bounded if _has_text(group)]
+    return [_utterance(group, room, lang) for group in bounded if _has_text(group)]
 
 
 def _starts_new(current: list[Word], word: Word, settings: UtteranceSettings) -> bool:
@@ -57,7 +55,7 @@ def _has_text(group: list[Word]) -> bool:
     return any(ch.isalnum() for ch in join_words(group))
 
 
-def _utterance(group: list[Word], room: str, lang: str, received_at: float) -> Utterance:
+def _utterance(group: list[Word], room: str, lang: str) -> Utterance:
     return Utterance(
         room=room,
         t0=group[0].t0,
@@ -65,7 +63,6 @@ def _utterance(group: list[Word], room: str, lang: str, received_at: float) -> U
         text=join_words(group),
         lang=lang,
         words=list(group),
-        received_at=received_at,
     )
 
 

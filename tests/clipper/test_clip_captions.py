@@ -7,9 +7,7 @@ from clipper_helpers import parse_srt, parse_vtt
 from clipper.captions import CaptionSettings, Cue, build_cues, join_words, line_fill, to_srt, to_vtt
 from livecut.events import Word
 
-LATIN_TEXT = (
-    "this serum absorbs quickly and keeps your skin hydrated all day long without any sticky feeling at all"
-)
+LATIN_TEXT = "this serum absorbs quickly and keeps your skin hydrated all day long without any sticky feeling at all"
 
 
 def timed(texts: list[str], start: float, step: float = 0.3, length: float = 0.25) -> list[Word]:
@@ -82,9 +80,7 @@ def test_long_latin_line_is_split_at_max_chars() -> None:
 
 
 def test_max_chars_come_from_settings() -> None:
-    cues = build_cues(
-        timed(list("一二三四五六七八九十"), 0.0, 0.1, 0.1), 0.0, 5.0, CaptionSettings(max_chars_cjk=4)
-    )
+    cues = build_cues(timed(list("一二三四五六七八九十"), 0.0, 0.1, 0.1), 0.0, 5.0, CaptionSettings(max_chars_cjk=4))
     assert [cue.text for cue in cues] == ["一二三四", "五六七八", "九十"]
 
 
@@ -126,7 +122,6 @@ def test_vtt_format_escapes_markup() -> None:
     cues = [Cue(0.0, 1.5, "a <b> & c --> d"), Cue(2.0, 2.5, "好")]
     text = to_vtt(cues)
     assert text == (
-        "WEBVTT\n\n00:00:00.000 --> 00:00:01.500\na &lt;b&gt; &amp; c --&gt; d\n\n"
-        "00:00:02.000 --> 00:00:02.500\n好\n"
+        "WEBVTT\n\n00:00:00.000 --> 00:00:01.500\na &lt;b&gt; &amp; c --&gt; d\n\n00:00:02.000 --> 00:00:02.500\n好\n"
     )
     assert parse_vtt(text) == cues

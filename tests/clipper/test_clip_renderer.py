@@ -33,9 +33,7 @@ def words_of(sentences: list[tuple[float, str]], step: float = 0.22) -> list[Wor
     return [Word(t + i * step, t + (i + 1) * step, ch) for t, text in sentences for i, ch in enumerate(text)]
 
 
-def request(
-    t0: float, t1: float, words: list[Word] | None = None, label: str = "product_intro"
-) -> ClipRequest:
+def request(t0: float, t1: float, words: list[Word] | None = None, label: str = "product_intro") -> ClipRequest:
     return ClipRequest(
         clip_id=clip_id_for("room-1", t0, t1, label, None),
         room="room-1",
@@ -81,8 +79,7 @@ def test_clip_ready_points_at_files_relative_to_out_dir(rendered: tuple[Path, Cl
     assert (ready.thumbnail, ready.vertical) == (f"clips/{cid}.jpg", f"clips/{cid}.vertical.mp4")
     assert (ready.t0, ready.t1, ready.label, ready.room) == (T0, T1, "product_intro", "room-1")
     assert sorted(p.name for p in (out_dir / "clips").iterdir()) == sorted(
-        Path(p).name
-        for p in (ready.video, ready.captions, ready.captions_vtt, ready.thumbnail, ready.vertical)
+        Path(p).name for p in (ready.video, ready.captions, ready.captions_vtt, ready.thumbnail, ready.vertical)
     )
 
 
@@ -123,17 +120,13 @@ def test_clip_starts_at_the_requested_frame(rendered: tuple[Path, ClipReady], so
         stream = container.streams.video[0]
         container.seek(int((T0 - 2.0) / stream.time_base), stream=stream)
         candidates = [
-            (float(frame.time), gray(frame))
-            for frame in container.decode(stream)
-            if T0 - 1.0 <= frame.time <= T0 + 1.0
+            (float(frame.time), gray(frame)) for frame in container.decode(stream) if T0 - 1.0 <= frame.time <= T0 + 1.0
         ]
     best_time = min(candidates, key=lambda item: np.abs(item[1] - first).mean())[0]
     assert abs(best_time - T0) < 0.05
 
 
-def test_caption_files_are_on_the_clip_timeline(
-    rendered: tuple[Path, ClipReady], main_request: ClipRequest
-) -> None:
+def test_caption_files_are_on_the_clip_timeline(rendered: tuple[Path, ClipReady], main_request: ClipRequest) -> None:
     out_dir, ready = rendered
     srt = parse_srt((out_dir / ready.captions).read_text(encoding="utf-8"))
     vtt = parse_vtt((out_dir / ready.captions_vtt).read_text(encoding="utf-8"))
@@ -253,9 +246,7 @@ def test_failing_ffmpeg_reports_stderr_and_cleans_up(tmp_path: Path, source: Pat
     assert list((tmp_path / "clips").iterdir()) == []
 
 
-def test_failure_in_a_later_step_commits_nothing(
-    tmp_path: Path, source: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_failure_in_a_later_step_commits_nothing(tmp_path: Path, source: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Renderer, "_reframe_graph", lambda self: "[0:v]no_such_filter[base]")
     req = request(1.0, 2.0, words_of([(1.1, "你好")]))
     with pytest.raises(RenderError, match=r"(?s)vertical version failed.*no_such_filter"):

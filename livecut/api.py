@@ -1,0 +1,152 @@
+"""HTTP API: rooms, clips, and media files (with range requests so a browser can seek)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from urllib.parse import urlparse
+
+from fastapi import FastAPI, Form, HTTPException, Query
+from fastapi.responses import FileResponse, PlainTextResponse
+from pydantic import BaseModel, Field, field_validator
+
+from livecut.rooms import RoomManager
+from livecut.store import MetadataStore, Room
+from stream.media_store import InvalidKeyError, LocalMediaStore
+
+PULL_SCHEMES = ("rtmp", "http", "https")
+MEDIA_FIELDS = {"video": "video_url", "captions": "captions_url", "captions_vtt": "captions_vtt_url"}
+MEDIA_FIELDS |= {"thumbnail": "thumbnail_url", "vertical": "vertical_url"}
+
+
+class PushSource(BaseModel):
+    type: Literal["push"]
+
+
+class PullSource(BaseModel):
+    type: Literal["pull"]
+    url: str = Field(max_length=2000)
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, url: str) -> str:
+        parsed = urlparse(url)
+        if parsed.scheme not in PULL_SCHEMES or not parsed.netloc:
+            raise ValueError("url must be rtmp://…, http(s)://….flv or http(s)://….m3u8")
+        return url
+
+
+class RoomCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    source: PushSource | PullSource = Field(discriminator="type")
+
+
+def create_app(store: MetadataStore, media: LocalMediaStore, manager: RoomManager, rtmp_base: str) -> FastAPI:
+    """`rtmp_base` is what publishers are told to push to, e.g. rtmp://127.0.0.1:1935/live."""
+    app = FastAPI(title="livecut", description="Live-commerce clipping engine API.")
+
+    def room_out(room: Room) -> dict[str, Any]:
+        out = {
+            "id": room.id,
+            "name": room.name,
+            "source": {"type": room.source_type, **({"url": room.url} if room.url else {})},
+            "status": room.status,
+            "error": room.error,
+            "created_at": room.created_at,
+            "started_at": room.started_at,
+            "ended_at": room.ended_at,
+            "duration_s": round(room.media_end, 3),
+            "publishes": room.publishes,
+            "processed_to": round(room.processed_to, 3),
+            "counters": store.room_counters(room.id),
+            "playlist_url": f"/media/rooms/{room.id}/index.m3u8",
+        }
+        if room.stream_key:
+            out |= {"stream_key": room.stream_key, "rtmp_url": f"{rtmp_base}/{room.stream_key}"}
+        return out
+
+    def clip_out(clip: dict[str, Any]) -> dict[str, Any]:
+        for field_name, url_name in MEDIA_FIELDS.items():
+            clip[url_name] = f"/media/{clip[field_name]}" if clip.get(field_name) else None
+        return clip
+
+    def find_room(room_id: str) -> Room:
+        room = store.room(room_id)
+        if room is None:
+            raise HTTPException(404, f"room {room_id} not found")
+        return room
+
+    @app.post("/api/rooms", status_code=201)
+    async def create_room(body: RoomCreate) -> dict[str, Any]:
+        url = body.source.url if isinstance(body.source, PullSource) else None
+        room = store.create_room(body.name, body.source.type, url)
+        if room.source_type == "pull":
+            manager.start_pull(room)
+        return room_out(room)
+
+    @app.get("/api/rooms")
+    async def list_rooms() -> list[dict[str, Any]]:
+        return [room_out(room) for room in store.rooms()]
+
+    @app.get("/api/rooms/{room_id}")
+    async def get_room(room_id: str) -> dict[str, Any]:
+        return room_out(find_room(room_id))
+
+    @app.post("/api/rooms/{room_id}/stop")
+    async def stop_room(room_id: str) -> dict[str, Any]:
+        find_room(room_id)
+        await manager.stop_room(room_id)
+        return room_out(find_room(room_id))
+
+    @app.get("/api/rooms/{room_id}/utterances")
+    async def room_utterances(room_id: str) -> list[dict[str, Any]]:
+        find_room(room_id)
+        return store.utterances(room_id)
+
+    @app.get("/api/clips")
+    async def list_clips(
+        room: str | None = None,
+        label: str | None = None,
+        since: Annotated[float | None, Query(description="created_at (epoch seconds) lower bound")] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    ) -> list[dict[str, Any]]:
+        return [clip_out(c) for c in store.clips(room=room, label=label, since=since, limit=limit)]
+
+    @app.get("/api/clips/{clip_id}")
+    async def get_clip(clip_id: str) -> dict[str, Any]:
+        clip = store.clip(clip_id)
+        if clip is None:
+            raise HTTPException(404, f"clip {clip_id} not found")
+        return clip_out(clip)
+
+    @app.get("/media/{key:path}")
+    async def media_file(key: str) -> FileResponse:
+        try:
+            path = media.local_path(key)
+        except InvalidKeyError as exc:
+            raise HTTPException(404, "not found") from exc
+        if not path.is_file():
+            raise HTTPException(404, "not found")
+        return FileResponse(path, media_type=_media_type(key))
+
+    @app.post("/api/rtmp/on_publish", response_class=PlainTextResponse)
+    async def nginx_on_publish(app_name: Annotated[str, Form(alias="app")], name: Annotated[str, Form()]) -> str:
+        """nginx-rtmp's on_publish callback: 2xx lets the publisher in, 403 refuses it."""
+        room_id = await manager.authorize(app_name, name)
+        if room_id is None:
+            raise HTTPException(403, "unknown or inactive stream key")
+        manager.pull_from_front(room_id, name)
+        return "ok"
+
+    return app
+
+
+def _media_type(key: str) -> str:
+    suffix = key.rsplit(".", 1)[-1].lower()
+    return {
+        "mp4": "video/mp4",
+        "ts": "video/mp2t",
+        "m3u8": "application/vnd.apple.mpegurl",
+        "jpg": "image/jpeg",
+        "srt": "application/x-subrip",
+        "vtt": "text/vtt",
+    }.get(suffix, "application/octet-stream")

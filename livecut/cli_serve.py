@@ -1,0 +1,111 @@
+"""`livecut serve`: run the embedded default (API, RTMP, every stage) until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+DEMO_SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "zh_live.mp4"
+
+
+def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser, epilog: str) -> None:
+    serve = commands.add_parser(
+        "serve",
+        parents=[common],
+        help="run the API, the RTMP endpoint and every pipeline stage in one process",
+        description="Serve the HTTP API (server.host:port) and the RTMP endpoint (rtmp.host:port), and clip "
+        "every live room as it broadcasts. Data goes to paths.data_dir. Ctrl-C finishes open clips and exits.",
+        epilog=epilog,
+    )
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="create a push room and publish the committed Mandarin sample into it at real-time speed",
+    )
+    serve.add_argument("--exit-after-demo", action="store_true", help="with --demo: stop once it is clipped")
+    serve.set_defaults(handler=_run_serve)
+
+
+def _run_serve(args: argparse.Namespace, config: dict) -> int:
+    return asyncio.run(_serve(config, args.demo, args.exit_after_demo))
+
+
+async def _serve(config: dict, demo: bool, exit_after_demo: bool) -> int:
+    from livecut.serve import EmbeddedServer
+
+    print("livecut: loading models…", file=sys.stderr)
+    server = EmbeddedServer(config)
+    endpoints = await server.start()
+    print(f"livecut: API      {endpoints.http_url}  (docs: {endpoints.http_url}/docs)")
+    if endpoints.rtmp_base:
+        print(f"livecut: RTMP     {endpoints.rtmp_base}/<stream_key>  (create a room to get a key)")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    waiters = [asyncio.create_task(stop.wait())]
+    if demo:
+        waiters.append(asyncio.create_task(_demo(endpoints, exit_after_demo)))
+    await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    print("livecut: shutting down: finishing open clips…", file=sys.stderr)
+    await server.stop()
+    for waiter in waiters:
+        waiter.cancel()
+    return 0
+
+
+async def _demo(endpoints, exit_after: bool) -> None:
+    room = await asyncio.to_thread(
+        _post_json, f"{endpoints.http_url}/api/rooms", {"name": "demo", "source": {"type": "push"}}
+    )
+    print(f"livecut: demo room {room['id']}: OBS server {endpoints.rtmp_base}  stream key {room['stream_key']}")
+    print(f"livecut: clips appear at {endpoints.http_url}/api/clips?room={room['id']}")
+    publisher = await asyncio.create_subprocess_exec(
+        "ffmpeg", "-v", "error", "-re", "-i", str(DEMO_SAMPLE), "-c", "copy", "-f", "flv", room["rtmp_url"]
+    )
+    seen: set[str] = set()
+    published = asyncio.create_task(publisher.wait())
+    while not published.done():
+        await asyncio.sleep(1.0)
+        await _print_new_clips(endpoints.http_url, room["id"], seen)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        await asyncio.sleep(1.0)
+        await _print_new_clips(endpoints.http_url, room["id"], seen)
+        status = (await asyncio.to_thread(_get_json, f"{endpoints.http_url}/api/rooms/{room['id']}"))["status"]
+        if status != "live" and exit_after:
+            break
+    print(f"livecut: demo published; {len(seen)} clips so far. Ctrl-C to stop.")
+    if not exit_after:
+        await asyncio.Event().wait()
+
+
+async def _print_new_clips(http_url: str, room_id: str, seen: set[str]) -> None:
+    clips = await asyncio.to_thread(_get_json, f"{http_url}/api/clips?room={room_id}")
+    for clip in reversed(clips):
+        if clip["clip_id"] not in seen and clip["status"] == "ready":
+            seen.add(clip["clip_id"])
+            label = clip["label"] + (f"/{clip['sublabel']}" if clip["sublabel"] else "")
+            print(
+                f"clip {label:24} {clip['t0']:7.1f}-{clip['t1']:7.1f} s  latency {clip['latency_s']:.1f} s  "
+                f"{http_url}{clip['video_url']}"
+            )
+
+
+def _get_json(url: str) -> dict | list:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.load(response)
+
+
+def _post_json(url: str, body: dict) -> dict:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)

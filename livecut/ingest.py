@@ -1,0 +1,124 @@
+"""One publish session of a room: demux the live stream, record fragments, announce them.
+
+Runs on a worker thread (PyAV blocks). The room's timeline continues across
+sessions: a reconnecting publisher's timestamps restart near zero, so the recorder
+is given the room's previous media end as its offset and the next fragment number,
+and nothing is overwritten or jumps back in time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import threading
+import time
+from typing import Any
+
+import av
+
+from livecut import bus as topics
+from livecut.bus import MemoryBus
+from livecut.events import EndOfStream, Fragment
+from livecut.store import MetadataStore
+from stream.hls import write_playlist
+from stream.media_store import LocalMediaStore
+from stream.recorder import FragmentRecorder
+
+log = logging.getLogger(__name__)
+
+AUDIO_CODECS = {"aac", "mp3"}
+VIDEO_CODECS = {"h264", "hevc"}
+
+
+class IngestError(RuntimeError):
+    """The stream cannot be used (no audio, unsupported codec); the room goes to `error`."""
+
+
+def check_streams(container: av.container.InputContainer) -> list[av.stream.Stream]:
+    """The streams to record; raises IngestError with a reason a person can act on."""
+    if not container.streams.audio:
+        raise IngestError("the stream has no audio track, so there is no speech to clip")
+    audio = container.streams.audio[0]
+    if audio.codec_context.name not in AUDIO_CODECS:
+        raise IngestError(f"unsupported audio codec {audio.codec_context.name!r} (use AAC)")
+    streams: list[av.stream.Stream] = [audio]
+    if container.streams.video:
+        video = container.streams.video[0]
+        if video.codec_context.name not in VIDEO_CODECS:
+            raise IngestError(f"unsupported video codec {video.codec_context.name!r} (use H.264)")
+        streams.insert(0, video)
+    return streams
+
+
+class IngestSession:
+    """Records one publish session of `room`; `run` returns when the stream ends."""
+
+    def __init__(
+        self,
+        room: str,
+        store: MetadataStore,
+        media: LocalMediaStore,
+        bus: MemoryBus,
+        loop: asyncio.AbstractEventLoop,
+        fragment_s: float = 2.0,
+    ) -> None:
+        self.room = room
+        self.store = store
+        self.media = media
+        self.bus = bus
+        self.loop = loop
+        self.fragment_s = fragment_s
+        self.stopping = threading.Event()
+
+    def stop(self) -> None:
+        """Finish at the next packet (the room was stopped or the server shuts down)."""
+        self.stopping.set()
+
+    def run(self, container: av.container.InputContainer) -> None:
+        streams = check_streams(container)
+        state = self.store.room(self.room)
+        recorder = FragmentRecorder(
+            self.room,
+            self.media,
+            streams,
+            target_s=self.fragment_s,
+            timeline_offset=state.media_end,
+            first_seq=state.next_seq,
+        )
+        first = True
+        try:
+            for packet in _packets(container, streams):
+                if self.stopping.is_set():
+                    break
+                for fragment in recorder.add(packet):
+                    self._announce(fragment, recorder, discontinuity=first and fragment.seq > 0)
+                    first = False
+        finally:
+            for fragment in recorder.close():
+                self._announce(fragment, recorder, discontinuity=first and fragment.seq > 0)
+                first = False
+            self.bus.publish_threadsafe(
+                self.loop, topics.FRAGMENTS, self.room, EndOfStream(self.room, recorder.media_end)
+            )
+
+    def _announce(self, fragment: Fragment, recorder: FragmentRecorder, discontinuity: bool) -> None:
+        fragment = dataclasses.replace(fragment, received_at=time.time())
+        self.store.add_fragment(fragment, discontinuity=discontinuity)
+        self.store.advance_timeline(self.room, fragment.t1, recorder.next_seq)
+        write_playlist(
+            self.media,
+            self.room,
+            self.store.fragments(self.room),
+            ended=False,
+            discontinuities=self.store.discontinuities(self.room),
+        )
+        self.bus.publish_threadsafe(self.loop, topics.FRAGMENTS, self.room, fragment)
+
+
+def _packets(container: av.container.InputContainer, streams: list[Any]):
+    """Demuxed packets until the publisher leaves; PyAV reports some ends as OSError, not EOF."""
+    try:
+        yield from container.demux(streams)
+    except (av.FFmpegError, OSError) as exc:
+        log.info("stream ended: %s", exc)

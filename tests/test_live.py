@@ -1,0 +1,127 @@
+"""Live rooms end to end: `livecut serve` in its own process, real ffmpeg publishers, real models."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+
+import pytest
+from conftest import of_source, publish, settled, wait_for
+
+TOLERANCE_S = 0.5
+
+
+def assert_same_clips(live: list[dict], batch: list[dict]) -> None:
+    spans = sorted((c["label"], c["sublabel"], c["t0"], c["t1"]) for c in live)
+    expected = sorted((c["label"], c["sublabel"], c["t0"], c["t1"]) for c in batch)
+    assert len(spans) == len(expected), (spans, expected)
+    for (label, sub, t0, t1), (e_label, e_sub, e_t0, e_t1) in zip(spans, expected, strict=True):
+        assert (label, sub) == (e_label, e_sub), (spans, expected)
+        assert t0 == pytest.approx(e_t0, abs=TOLERANCE_S) and t1 == pytest.approx(e_t1, abs=TOLERANCE_S)
+
+
+def test_clips_appear_while_the_host_is_still_talking(server, fixtures, clip_run):
+    api = server["api"]
+    room = api.create_push_room("zh real time")
+    assert room["status"] == "waiting" and room["rtmp_url"].endswith("/live/" + room["stream_key"])
+    publisher = publish(fixtures / "zh_live.mp4", room["rtmp_url"], realtime=True)
+    try:
+        first = wait_for(
+            lambda: [c for c in api.clips(room["id"]) if c["label"] == "selling_point" and c["status"] == "ready"],
+            timeout=120,
+            what="the first selling-point clip",
+        )
+        assert publisher.poll() is None, "the first clip should arrive while the publisher is still live"
+        assert api.room(room["id"])["status"] == "live"
+    finally:
+        publisher.wait(timeout=120)
+    wait_for(lambda: settled(api, room["id"]), timeout=180, what="the room to settle")
+    clips = api.clips(room["id"])
+    assert_same_clips(clips, of_source(clip_run[3], "zh_live.mp4"))
+    assert all(c["status"] == "ready" and 0 < c["latency_s"] < 60 for c in clips)
+    assert first[0]["latency_s"] < 30
+    created = [c["created_at"] for c in clips]
+    assert created == sorted(created, reverse=True), "newest first"
+
+
+def test_media_is_served_with_range_requests_and_the_room_has_a_playlist(server):
+    api = server["api"]
+    clip = next(c for c in api.get("/api/clips")[1] if c["status"] == "ready")
+    status, body, headers = api.get(clip["video_url"], {"Range": "bytes=0-99"})
+    assert status == 206 and len(body) == 100 and headers["content-range"].startswith("bytes 0-99/")
+    status, playlist, _ = api.get(f"/media/rooms/{clip['room']}/index.m3u8")
+    assert status == 200 and b"#EXTINF" in playlist
+    assert api.get(f"/api/clips/{clip['clip_id']}")[1]["clip_id"] == clip["clip_id"]
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        api.get("/media/../../etc/passwd")
+    assert missing.value.code == 404
+
+
+def test_wrong_key_is_refused_at_connect(server, fixtures):
+    api = server["api"]
+    room = api.create_push_room("guarded")
+    wrong = room["rtmp_url"].replace(room["stream_key"], "not-the-key")
+    publisher = publish(fixtures / "no_audio.mp4", wrong)
+    assert publisher.wait(timeout=30) != 0
+    after = api.room(room["id"])
+    assert after["publishes"] == 0 and after["status"] == "waiting" and after["counters"]["fragments"] == 0
+    assert "refused publisher" in server["log"].read_text()
+
+
+def test_publisher_drop_and_reconnect_continues_the_timeline(server, fixtures, clip_run):
+    api = server["api"]
+    room = api.create_push_room("flaky uplink")
+    first = publish(fixtures / "zh_live.mp4", room["rtmp_url"], extra=("-t", "32"))
+    assert first.wait(timeout=60) == 0
+    wait_for(lambda: api.room(room["id"])["status"] == "reconnecting", timeout=60, what="reconnecting")
+    half = api.room(room["id"])["duration_s"]
+    assert half == pytest.approx(32.0, abs=0.5)
+    second = publish(fixtures / "zh_live.mp4", room["rtmp_url"], extra=("-ss", "32"))
+    assert second.wait(timeout=60) == 0
+    wait_for(lambda: api.room(room["id"])["publishes"] == 2, timeout=30, what="the second publish")
+    wait_for(lambda: settled(api, room["id"]), timeout=300, what="the room to settle")
+    after = api.room(room["id"])
+    assert after["duration_s"] == pytest.approx(80.0, abs=1.0)
+    utterances = api.get(f"/api/rooms/{room['id']}/utterances")[1]
+    assert max(u["t1"] for u in utterances) > 70
+    clips = api.clips(room["id"])
+    assert len({c["clip_id"] for c in clips}) == len(clips)
+    assert_same_clips(clips, of_source(clip_run[3], "zh_live.mp4"))
+    playlist = api.get(f"/media/rooms/{room['id']}/index.m3u8")[1].decode()
+    assert playlist.count("#EXT-X-DISCONTINUITY") == 1
+
+
+def test_two_rooms_at_once_keep_their_own_speech(server, fixtures):
+    api = server["api"]
+    zh, en = api.create_push_room("zh"), api.create_push_room("en")
+    publishers = [
+        publish(fixtures / "zh_live.mp4", zh["rtmp_url"], extra=("-t", "30")),
+        publish(fixtures / "en_live.mp4", en["rtmp_url"], extra=("-t", "30")),
+    ]
+    assert [p.wait(timeout=60) for p in publishers] == [0, 0]
+    for room in (zh, en):
+        wait_for(lambda room=room: settled(api, room["id"]), timeout=300, what=f"room {room['name']}")
+    for room, lang in ((zh, "zh"), (en, "en")):
+        utterances = api.get(f"/api/rooms/{room['id']}/utterances")[1]
+        assert utterances and all(u["lang"] == lang for u in utterances)
+        assert {c["sublabel"] for c in api.clips(room["id"])} >= {"fabric"}
+
+
+def test_a_stream_without_audio_puts_the_room_in_error(server, fixtures):
+    api = server["api"]
+    room = api.create_push_room("silent")
+    publish(fixtures / "no_audio.mp4", room["rtmp_url"]).wait(timeout=30)
+    after = wait_for(lambda: (r := api.room(room["id"]))["status"] == "error" and r, timeout=30, what="the error state")
+    assert "no audio" in after["error"]
+    assert after["counters"]["fragments"] == 0 and api.clips(room["id"]) == []
+
+
+def test_bad_requests_get_clear_errors(server):
+    api = server["api"]
+    status, body = api.post("/api/rooms", {"name": "x", "source": {"type": "pull", "url": "file:///etc/passwd"}})
+    assert status == 422 and "url must be" in json.dumps(body)
+    status, _ = api.post("/api/rooms", {"name": "", "source": {"type": "push"}})
+    assert status == 422
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        api.get("/api/rooms/nope")
+    assert missing.value.code == 404
