@@ -110,10 +110,8 @@ class Api:
         return room
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    """`livecut serve` on free ports with its data in a temp folder; stopped with SIGINT after the module."""
-    root = tmp_path_factory.mktemp("serve")
+def start_serve(root: Path) -> dict:
+    """`livecut serve` on free ports with its data under `root`; the caller stops it."""
     ports = {"http": free_port(), "rtmp": free_port(), "front": free_port()}
     config = root / "config.toml"
     config.write_text(
@@ -125,10 +123,18 @@ def server(tmp_path_factory):
     log = (root / "serve.log").open("w")
     proc = subprocess.Popen([*LIVECUT, "serve", "--config", str(config)], stdout=log, stderr=subprocess.STDOUT)
     api = Api(f"http://127.0.0.1:{ports['http']}")
-    wait_for(lambda: _responds(api), timeout=120, what="serve to start")
-    yield {"api": api, "proc": proc, "ports": ports, "root": root, "log": root / "serve.log"}
-    proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=180) == 0, (root / "serve.log").read_text()[-3000:]
+    wait_for(lambda: _responds(api) or proc.poll() is not None, timeout=120, what="serve to start")
+    assert proc.poll() is None, (root / "serve.log").read_text()
+    return {"api": api, "proc": proc, "ports": ports, "root": root, "log": root / "serve.log"}
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """One `livecut serve` for the live tests; stopped with SIGINT (Ctrl-C) after them."""
+    running = start_serve(tmp_path_factory.mktemp("serve"))
+    yield running
+    running["proc"].send_signal(signal.SIGINT)
+    assert running["proc"].wait(timeout=180) == 0, running["log"].read_text()[-3000:]
 
 
 def _responds(api: Api) -> bool:
