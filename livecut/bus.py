@@ -21,7 +21,7 @@ CLIPS = "clips"
 class MemoryBus:
     def __init__(self) -> None:
         self.queues: dict[str, list[asyncio.Queue[tuple[str, Any]]]] = defaultdict(list)
-        self.loop: asyncio.AbstractEventLoop | None = None
+        self.published = 0
 
     def subscribe(self, topic: str) -> asyncio.Queue[tuple[str, Any]]:
         """A queue of (key, event) for every event published on `topic` from now on."""
@@ -30,15 +30,18 @@ class MemoryBus:
         return queue
 
     async def publish(self, topic: str, key: str, event: Any) -> None:
-        self.loop = asyncio.get_running_loop()
-        for queue in self.queues[topic]:
+        self.published += 1
+        for queue in self.queues.get(topic, ()):
             queue.put_nowait((key, event))
 
     def publish_threadsafe(self, loop: asyncio.AbstractEventLoop, topic: str, key: str, event: Any) -> None:
         asyncio.run_coroutine_threadsafe(self.publish(topic, key, event), loop).result()
 
     async def drain(self) -> None:
-        """Wait until every subscriber has taken every event (used at shutdown)."""
-        for queues in self.queues.values():
-            for queue in queues:
+        """Wait until every subscriber has handled every event, including events that handling published."""
+        while True:
+            before = self.published
+            for queue in [q for queues in list(self.queues.values()) for q in queues]:
                 await queue.join()
+            if self.published == before:
+                return

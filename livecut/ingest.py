@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import logging
 import threading
 import time
@@ -28,6 +29,8 @@ from stream.recorder import FragmentRecorder
 log = logging.getLogger(__name__)
 
 AUDIO_CODECS = {"aac", "mp3"}
+# A first timestamp later than this means the session joined a stream that was already running.
+JOINED_RUNNING_STREAM_S = 1.0
 VIDEO_CODECS = {"h264", "hevc"}
 
 
@@ -78,17 +81,20 @@ class IngestSession:
     def run(self, container: av.container.InputContainer) -> None:
         streams = check_streams(container)
         state = self.store.room(self.room)
+        packets = _packets(container, streams)
+        opening = next((p for p in packets if p.pts is not None), None)
+        offset = state.media_end - _rebase_from(opening, reconnect=state.next_seq > 0)
         recorder = FragmentRecorder(
             self.room,
             self.media,
             streams,
             target_s=self.fragment_s,
-            timeline_offset=state.media_end,
+            timeline_offset=offset,
             first_seq=state.next_seq,
         )
         first = True
         try:
-            for packet in _packets(container, streams):
+            for packet in itertools.chain([opening] if opening is not None else [], packets):
                 if self.stopping.is_set():
                     break
                 for fragment in recorder.add(packet):
@@ -114,6 +120,21 @@ class IngestSession:
             discontinuities=self.store.discontinuities(self.room),
         )
         self.bus.publish_threadsafe(self.loop, topics.FRAGMENTS, self.room, fragment)
+
+
+def _rebase_from(opening: av.Packet | None, reconnect: bool) -> float:
+    """The session time that maps to the room's current media end.
+
+    A reconnecting publisher restarts its clock near zero and a pulled stream may have
+    been running for hours: both continue the room timeline exactly where it ended.
+    A first push keeps its own small start offset, so its times match the file's.
+    The decode timestamp is used: it is the earliest of the session's clocks.
+    """
+    if opening is None:
+        return 0.0
+    stamp = opening.dts if opening.dts is not None else opening.pts
+    start = float(stamp * opening.time_base)
+    return start if reconnect or start > JOINED_RUNNING_STREAM_S else 0.0
 
 
 def _packets(container: av.container.InputContainer, streams: list[Any]):

@@ -32,11 +32,11 @@ class AsrSettings:
     compute_type: str = "int8"
     cpu_threads: int = 2
     beam_size: int = 1
-    no_speech_threshold: float = 0.6
+    no_speech_threshold: float = 0.5
     log_prob_threshold: float = -1.0
     initial_prompts: dict[str, str] = field(default_factory=dict)
     hallucinations: tuple[str, ...] = ()
-    min_segment_probability: float = 0.35
+    min_segment_probability: float = 0.5
 
 
 @dataclass

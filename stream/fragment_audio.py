@@ -2,8 +2,9 @@
 
 The transcriber reads fragments back from the media store rather than taking audio
 from the ingest in memory, so transcription can run on another machine than ingest.
-Times come from the fragment's packets, mapped onto the room timeline by the
-fragment's `t0`.
+One decoder and one resampler serve all of a room's fragments, so the audio is the
+same continuous signal a decoder of the whole stream would give (restarting them at
+every fragment would put a glitch every two seconds into what Whisper hears).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import av
+import numpy as np
 
 from livecut.events import SAMPLE_RATE, AudioChunk, Fragment
 from stream.pcm import PcmAccumulator
@@ -23,26 +25,45 @@ class FragmentAudio:
         self.room = room
         self.chunk_samples = int(chunk_s * SAMPLE_RATE)
         self.pending = PcmAccumulator()
+        self.decoder: av.AudioCodecContext | None = None
+        self.resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
 
     def decode(self, fragment: Fragment, path: Path) -> list[AudioChunk]:
         with av.open(str(path)) as container:
             if not container.streams.audio:
                 return []
             stream = container.streams.audio[0]
-            self.pending.offset = (container.start_time or 0) / av.time_base - fragment.t0
-            resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+            to_room = fragment.t0 - (container.start_time or 0) / av.time_base
+            decoder = self._decoder(stream)
             for packet in container.demux(stream):
-                for frame in _decode(packet):
-                    for out in resampler.resample(frame):
-                        self.pending.add(out)
-            for out in resampler.resample(None):
-                self.pending.add(out)
+                if packet.pts is None:
+                    continue
+                at = float(packet.pts * packet.time_base) + to_room
+                self.pending.add_samples(self._pcm(decoder, packet), at if self.pending.t0 is None else None)
         return self._whole_chunks(fragment)
 
     def flush(self, received_at: float) -> list[AudioChunk]:
         if not self.pending.size:
             return []
         return [self._chunk(*self.pending.take(self.pending.size), received_at)]
+
+    def _decoder(self, stream: av.audio.AudioStream) -> av.AudioCodecContext:
+        if self.decoder is None:
+            self.decoder = av.CodecContext.create(stream.codec_context.name, "r")
+            if stream.codec_context.extradata:
+                self.decoder.extradata = stream.codec_context.extradata
+        return self.decoder
+
+    def _pcm(self, decoder: av.AudioCodecContext, packet: av.Packet) -> np.ndarray:
+        parts = []
+        try:
+            frames = decoder.decode(packet)
+        except av.FFmpegError:
+            return np.zeros(0, dtype=np.float32)
+        for frame in frames:
+            frame.pts = None
+            parts += [out.to_ndarray().reshape(-1) for out in self.resampler.resample(frame)]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
     def _whole_chunks(self, fragment: Fragment) -> list[AudioChunk]:
         chunks = []
@@ -53,12 +74,5 @@ class FragmentAudio:
             chunks.append(self._chunk(t0, samples, fragment.received_at - max(0.0, fragment.t1 - t1)))
         return chunks
 
-    def _chunk(self, t0: float, samples, received_at: float) -> AudioChunk:
+    def _chunk(self, t0: float, samples: np.ndarray, received_at: float) -> AudioChunk:
         return AudioChunk(room=self.room, t0=t0, samples=samples, received_at=received_at)
-
-
-def _decode(packet: av.Packet) -> list[av.AudioFrame]:
-    try:
-        return packet.decode()
-    except av.FFmpegError:
-        return []

@@ -28,8 +28,12 @@ class PcmAccumulator:
         return (self.t0 or 0.0) + self.size / SAMPLE_RATE
 
     def add(self, frame: av.AudioFrame) -> None:
-        samples = frame.to_ndarray().reshape(-1).astype(np.float32, copy=False)
         at = None if frame.time is None else float(frame.time) - self.offset
+        self.add_samples(frame.to_ndarray().reshape(-1), at)
+
+    def add_samples(self, samples: np.ndarray, at: float | None) -> None:
+        """Append samples that start at media time `at` (None: right after what is held)."""
+        samples = samples.astype(np.float32, copy=False)
         if self.t0 is None:
             self.t0 = at if at is not None else 0.0
         elif at is not None and at - self.end > GAP_TOLERANCE_S:

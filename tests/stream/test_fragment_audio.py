@@ -1,0 +1,39 @@
+import subprocess
+
+import av
+import numpy as np
+import pytest
+
+from livecut.events import SAMPLE_RATE
+from stream.fragment_audio import FragmentAudio
+from stream.media_store import LocalMediaStore
+from stream.recorder import FragmentRecorder
+
+
+def test_fragment_by_fragment_audio_is_the_continuous_signal(tmp_path, fixtures):
+    flv = tmp_path / "room.flv"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-t", "20", "-i", str(fixtures / "zh_live.mp4"), "-c", "copy", str(flv)], check=True
+    )
+    store = LocalMediaStore(tmp_path / "media")
+    with av.open(str(flv)) as container:
+        streams = [container.streams.video[0], container.streams.audio[0]]
+        recorder = FragmentRecorder("room", store, streams)
+        fragments = [f for packet in container.demux(streams) for f in recorder.add(packet)] + recorder.close()
+    assert len(fragments) >= 8
+
+    audio = FragmentAudio("room")
+    chunks = [c for f in fragments for c in audio.decode(f, store.local_path(f.uri))] + audio.flush(0.0)
+    for before, after in zip(chunks, chunks[1:], strict=False):
+        assert after.t0 == pytest.approx(before.t1, abs=1e-6)
+    live = np.concatenate([c.samples for c in chunks])
+
+    with av.open(str(flv)) as container:
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+        frames = [out for f in container.decode(audio=0) for out in resampler.resample(f)]
+        first_audio = frames[0].time
+    whole = np.concatenate([f.to_ndarray().reshape(-1) for f in frames])
+    skip = int(round((chunks[0].t0 - first_audio) * SAMPLE_RATE))
+    overlap = min(len(live), len(whole) - skip)
+    assert overlap > 18 * SAMPLE_RATE
+    assert np.abs(live[:overlap] - whole[skip : skip + overlap]).max() < 1e-3
