@@ -173,7 +173,5 @@ def _vtt_text(text: str) -> str:
 
 def to_vtt(cues: Sequence[Cue]) -> str:
     """WebVTT text: `WEBVTT` header, `HH:MM:SS.mmm --> HH:MM:SS.mmm`, markup characters escaped."""
-    blocks = [
-        f"{_timestamp(cue.t0, '.')} --> {_timestamp(cue.t1, '.')}\n{_vtt_text(cue.text)}\n" for cue in cues
-    ]
+    blocks = [f"{_timestamp(cue.t0, '.')} --> {_timestamp(cue.t1, '.')}\n{_vtt_text(cue.text)}\n" for cue in cues]
     return "\n".join(["WEBVTT\n", *blocks])

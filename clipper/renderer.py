@@ -194,6 +194,10 @@ class Renderer:
             thumbnail=rel["thumbnail"],
             duration=duration,
             vertical=rel.get("vertical"),
+            confidence=request.confidence,
+            needs_review=request.needs_review,
+            time_bound=request.time_bound,
+            banned_claims=list(request.banned_claims),
         )
 
     def _inputs(self, source: Path, info: SourceInfo, start: float) -> list[str]:

@@ -74,6 +74,11 @@ class Utterance:
     sublabel: str | None = None
     confidence: float = 0.0
     received_at: float = 0.0
+    # Set by the classifier: low confidence (an operator should check the label), a claim that is
+    # only true on air (今晚, 倒计时, "tonight only"), absolute claims banned in advertising (最, 第一).
+    needs_review: bool = False
+    time_bound: bool = False
+    banned_claims: list[str] = field(default_factory=list)
 
     def to_record(self) -> dict[str, Any]:
         return {
@@ -84,6 +89,9 @@ class Utterance:
             "label": self.label,
             "sublabel": self.sublabel,
             "confidence": round(self.confidence, 4),
+            "needs_review": self.needs_review,
+            "time_bound": self.time_bound,
+            "banned_claims": list(self.banned_claims),
         }
 
 
@@ -108,6 +116,10 @@ class ClipRequest:
     words: list[Word] = field(default_factory=list)
     confidence: float = 0.0
     received_at: float = 0.0
+    # Any of the clip's utterances needs review / is time-bound; the banned claims of all of them.
+    needs_review: bool = False
+    time_bound: bool = False
+    banned_claims: list[str] = field(default_factory=list)
 
     @property
     def duration(self) -> float:
@@ -132,12 +144,17 @@ class ClipReady:
     thumbnail: str
     duration: float
     vertical: str | None = None
+    confidence: float = 0.0
+    needs_review: bool = False
+    time_bound: bool = False
+    banned_claims: list[str] = field(default_factory=list)
 
     def to_record(self) -> dict[str, Any]:
         record = asdict(self)
         record["t0"] = round(self.t0, 3)
         record["t1"] = round(self.t1, 3)
         record["duration"] = round(self.duration, 3)
+        record["confidence"] = round(self.confidence, 4)
         return record
 
 

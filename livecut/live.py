@@ -22,9 +22,9 @@ from clipper.renderer import Renderer, RenderError
 from livecut import bus as topics
 from livecut.bus import MemoryBus
 from livecut.events import ClipReady, ClipRequest, EndOfStream, Fragment, Utterance
+from livecut.pipeline import Classifier
 from livecut.settings import render_settings, segment_settings
 from livecut.store import MetadataStore
-from segmenter.classifier import PrototypeClassifier
 from segmenter.segment_builder import SegmentBuilder
 from segmenter.transcriber import Transcriber, TranscriberSettings
 from stream.fragment_audio import FragmentAudio
@@ -44,7 +44,7 @@ class LiveServices:
     bus: MemoryBus
     transcriber_settings: TranscriberSettings
     recognizer: Any
-    classifier: PrototypeClassifier
+    classifier: Classifier
 
 
 @dataclass

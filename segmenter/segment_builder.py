@@ -91,4 +91,7 @@ class SegmentBuilder:
             words=[w for u in self.run for w in u.words],
             confidence=min(u.confidence for u in self.run),
             received_at=max(u.received_at for u in self.run),
+            needs_review=any(u.needs_review for u in self.run),
+            time_bound=any(u.time_bound for u in self.run),
+            banned_claims=list(dict.fromkeys(c for u in self.run for c in u.banned_claims)),
         )

@@ -56,9 +56,10 @@ def config() -> dict:
 
 @pytest.fixture(scope="session")
 def classifier(config):
+    """The v0 rules + prototypes classifier (the trained one has its own tests)."""
     from livecut.pipeline import build_classifier
 
-    return build_classifier(config)
+    return build_classifier(config, kind="v0")
 
 
 @pytest.fixture(scope="session")

