@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,16 @@ def free_port() -> int:
 
 def of_source(records: list[dict], name: str) -> list[dict]:
     return [r for r in records if Path(r["source"]).name == name]
+
+
+def overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    return max(0.0, min(a1, b1) - max(a0, b0))
+
+
+def expected_topic(clip: dict, sentences: list[dict]) -> tuple[str, str | None]:
+    """The (label, sublabel) of the script sentences a clip mostly covers."""
+    inside = [s for s in sentences if overlap(clip["t0"], clip["t1"], s["t0"], s["t1"]) > 0.5]
+    return Counter((s["label"], s["sublabel"]) for s in inside).most_common(1)[0][0]
 
 
 @pytest.fixture(scope="session")

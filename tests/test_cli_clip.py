@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from collections import Counter
 from pathlib import Path
 
 import av
 import pytest
-from conftest import LIVECUT, of_source
+from conftest import LIVECUT, expected_topic, of_source, overlap
 from opencc import OpenCC
 
 TOLERANCE_S = 0.5
@@ -32,10 +31,6 @@ CLIP_FIELDS = {
 @pytest.fixture(scope="module")
 def run(clip_run):
     return clip_run
-
-
-def overlap(a0: float, a1: float, b0: float, b1: float) -> float:
-    return max(0.0, min(a1, b1) - max(a0, b0))
 
 
 def test_bad_inputs_fail_with_one_line_each_and_the_rest_still_run(run):
@@ -69,11 +64,6 @@ def test_each_sentence_is_its_own_utterance(run, request, name, script_name):
         assert max(u["t1"] for u in mine) == pytest.approx(sentence["t1"], abs=TOLERANCE_S), sentence["text"]
         for u in mine:
             assert u["t0"] >= sentence["t0"] - TOLERANCE_S and u["t1"] <= sentence["t1"] + TOLERANCE_S, u["text"]
-
-
-def expected_topic(clip: dict, sentences: list[dict]) -> tuple[str, str | None]:
-    inside = [s for s in sentences if overlap(clip["t0"], clip["t1"], s["t0"], s["t1"]) > 0.5]
-    return Counter((s["label"], s["sublabel"]) for s in inside).most_common(1)[0][0]
 
 
 @pytest.mark.parametrize(

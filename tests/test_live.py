@@ -8,11 +8,13 @@ import sqlite3
 import urllib.error
 
 import pytest
-from conftest import of_source, publish, settled, start_serve, wait_for
+from conftest import expected_topic, of_source, publish, settled, start_serve, wait_for
 
 from stream.file_source import probe
 
 TOLERANCE_S = 0.5
+# The re-cut at 32 s falls in the silence between sentences ending 30.86 s and starting 32.06 s.
+RECONNECT_AT_S = 31.5
 
 
 def assert_same_clips(live: list[dict], batch: list[dict]) -> None:
@@ -85,7 +87,7 @@ def test_wrong_key_is_refused_at_connect(server, fixtures):
     assert "refused publisher" in server["log"].read_text()
 
 
-def test_publisher_drop_and_reconnect_continues_the_timeline(server, fixtures, clip_run):
+def test_publisher_drop_and_reconnect_continues_the_timeline(server, fixtures, clip_run, zh_script):
     api = server["api"]
     room = api.create_push_room("flaky uplink")
     first = publish(fixtures / "zh_live.mp4", room["rtmp_url"], extra=("-t", "32"))
@@ -98,14 +100,43 @@ def test_publisher_drop_and_reconnect_continues_the_timeline(server, fixtures, c
     wait_for(lambda: api.room(room["id"])["publishes"] == 2, timeout=30, what="the second publish")
     wait_for(lambda: settled(api, room["id"]), timeout=300, what="the room to settle")
     after = api.room(room["id"])
-    assert after["duration_s"] == pytest.approx(probe(fixtures / "zh_live.mp4").duration, abs=1.0)
+    # ffmpeg's stream-copy cut at 32 s re-sends a little media; the timeline continues after it, never back.
+    shift = after["duration_s"] - probe(fixtures / "zh_live.mp4").duration
+    assert 0.0 <= shift < 1.0
     utterances = api.get(f"/api/rooms/{room['id']}/utterances")[1]
     assert max(u["t1"] for u in utterances) > 70
     clips = api.clips(room["id"])
-    assert len({c["clip_id"] for c in clips}) == len(clips)
-    assert_same_clips(clips, of_source(clip_run[3], "zh_live.mp4"))
+    assert_no_clip_lost_or_duplicated(clips, of_source(clip_run[3], "zh_live.mp4"), shift, zh_script)
     playlist = api.get(f"/media/rooms/{room['id']}/index.m3u8")[1].decode()
     assert playlist.count("#EXT-X-DISCONTINUITY") == 1
+
+
+def assert_no_clip_lost_or_duplicated(live: list[dict], batch: list[dict], shift: float, script: dict) -> None:
+    """Every clip of the file has its live twin; no topic is clipped twice; a live clip the file
+    run lacks (Whisper heard the re-cut audio slightly differently) is right by the script."""
+
+    def moved(t: float) -> float:
+        return t + shift if t > RECONNECT_AT_S else t
+
+    matched = set()
+    for clip in batch:
+        twins = [
+            c
+            for c in live
+            if (c["label"], c["sublabel"]) == (clip["label"], clip["sublabel"])
+            and abs(c["t0"] - moved(clip["t0"])) <= TOLERANCE_S
+            and abs(c["t1"] - moved(clip["t1"])) <= TOLERANCE_S
+        ]
+        assert twins, f"lost: {clip['label']}/{clip['sublabel']} {clip['t0']}-{clip['t1']}"
+        matched.add(twins[0]["clip_id"])
+    for a in live:
+        for b in live:
+            same_topic = (a["label"], a["sublabel"]) == (b["label"], b["sublabel"])
+            if a["clip_id"] < b["clip_id"] and same_topic:
+                assert min(a["t1"], b["t1"]) - max(a["t0"], b["t0"]) < 1.0, f"duplicated: {a['text']}"
+    sentences = [{**s, "t0": moved(s["t0"]), "t1": moved(s["t1"])} for s in script["sentences"]]
+    for extra in (c for c in live if c["clip_id"] not in matched):
+        assert expected_topic(extra, sentences) == (extra["label"], extra["sublabel"]), extra["text"]
 
 
 def test_two_rooms_at_once_keep_their_own_speech(server, fixtures):
