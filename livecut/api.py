@@ -9,6 +9,7 @@ from fastapi import FastAPI, Form, HTTPException, Query
 from fastapi.responses import FileResponse, PlainTextResponse
 from pydantic import BaseModel, Field, field_validator
 
+from livecut.reviews import ReviewLog
 from livecut.rooms import RoomManager
 from livecut.store import MetadataStore, Room
 from stream.media_store import InvalidKeyError, LocalMediaStore
@@ -35,12 +36,24 @@ class PullSource(BaseModel):
         return url
 
 
+class ClipReview(BaseModel):
+    action: Literal["approve", "reject", "relabel"]
+    label: str | None = Field(default=None, max_length=64)
+    sublabel: str | None = Field(default=None, max_length=64)
+
+
 class RoomCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     source: PushSource | PullSource = Field(discriminator="type")
 
 
-def create_app(store: MetadataStore, media: LocalMediaStore, manager: RoomManager, rtmp_base: str) -> FastAPI:
+def create_app(
+    store: MetadataStore,
+    media: LocalMediaStore,
+    manager: RoomManager,
+    rtmp_base: str,
+    reviews: ReviewLog | None = None,
+) -> FastAPI:
     """`rtmp_base` is what publishers are told to push to, e.g. rtmp://127.0.0.1:1935/live."""
     app = FastAPI(title="livecut", description="Live-commerce clipping engine API.")
 
@@ -117,6 +130,22 @@ def create_app(store: MetadataStore, media: LocalMediaStore, manager: RoomManage
         if clip is None:
             raise HTTPException(404, f"clip {clip_id} not found")
         return clip_out(clip)
+
+    @app.post("/api/clips/{clip_id}/review")
+    async def review_clip(clip_id: str, body: ClipReview) -> dict[str, Any]:
+        """Approve, reject or relabel a clip. Approvals and relabels become training examples."""
+        clip = store.clip(clip_id)
+        if clip is None or clip["status"] in ("rendering", "failed"):
+            raise HTTPException(404, f"clip {clip_id} not found or not ready")
+        label, sublabel = clip["label"], clip["sublabel"]
+        if body.action == "relabel":
+            if reviews is None or not reviews.knows(body.label, body.sublabel):
+                raise HTTPException(422, f"unknown label {body.label!r} / sublabel {body.sublabel!r}")
+            label, sublabel = body.label, body.sublabel
+        example = store.review_clip(clip_id, body.action, label, sublabel)
+        if reviews is not None and body.action != "reject":
+            reviews.append(example)
+        return clip_out(store.clip(clip_id))
 
     @app.get("/media/{key:path}")
     async def media_file(key: str) -> FileResponse:

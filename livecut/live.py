@@ -96,7 +96,8 @@ class TranscribeWorker:
         utterances = [u for chunk in chunks for u in speech.transcriber.feed(chunk)]
         requests = self._segment(speech, utterances) + speech.builder.idle(now=fragment.t1)
         self._queue(requests)
-        self.services.store.mark_processed(fragment.room, fragment.t1)
+        # Speech at the fragment's end may still be open in the VAD buffer: only its start is final.
+        self.services.store.mark_processed(fragment.room, fragment.t0)
         return utterances, requests
 
     def _on_end(self, end: EndOfStream) -> tuple[list[Utterance], list[ClipRequest]]:

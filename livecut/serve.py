@@ -16,18 +16,20 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from stream.rtmp.server import RtmpServer
 
 from livecut.api import create_app
 from livecut.bus import MemoryBus
 from livecut.config import expand_path
 from livecut.live import LiveServices, RenderWorker, TranscribeWorker
 from livecut.pipeline import build_classifier
+from livecut.reviews import ReviewLog
 from livecut.rooms import RoomManager
 from livecut.settings import transcriber_settings
 from livecut.store import MetadataStore
 from segmenter.asr import SpeechRecognizer
+from segmenter.taxonomy import load_taxonomy
 from stream.media_store import LocalMediaStore
+from stream.rtmp.server import RtmpServer
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +74,7 @@ class EmbeddedServer:
     async def start(self) -> Endpoints:
         self.tasks = [asyncio.create_task(worker.run()) for worker in self.workers]
         rtmp_base = await self._start_rtmp()
-        app = create_app(self.services.store, self.services.media, self.manager, rtmp_base)
+        app = create_app(self.services.store, self.services.media, self.manager, rtmp_base, self._review_log())
         server = self.config["server"]
         self.http = _ApiServer(
             uvicorn.Config(app, host=server["host"], port=server["port"], log_level="warning", lifespan="off")
@@ -82,6 +84,10 @@ class EmbeddedServer:
             await asyncio.sleep(0.05)
         port = self.http.servers[0].sockets[0].getsockname()[1]
         return Endpoints(http_url=f"http://{server['host']}:{port}", rtmp_base=rtmp_base)
+
+    def _review_log(self) -> ReviewLog:
+        classes = {(c.label, c.sublabel) for c in load_taxonomy(self.config["taxonomy"])}
+        return ReviewLog(expand_path(self.config["classifier"]["reviews_path"]), classes)
 
     async def _start_rtmp(self) -> str:
         rtmp = self.config["rtmp"]

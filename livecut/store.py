@@ -70,7 +70,19 @@ CREATE TABLE IF NOT EXISTS clips (
     created_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS clips_by_room ON clips (room, created_at);
+CREATE TABLE IF NOT EXISTS reviews (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    clip_id TEXT NOT NULL,
+    room TEXT NOT NULL,
+    action TEXT NOT NULL,
+    label TEXT NOT NULL,
+    sublabel TEXT,
+    text TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
 """
+
+REVIEW_STATUS = {"approve": "approved", "reject": "rejected", "relabel": "approved"}
 
 ROOM_STATUSES = ("waiting", "live", "reconnecting", "ended", "error")
 
@@ -157,7 +169,7 @@ class MetadataStore:
         )
 
     def mark_processed(self, room_id: str, media_time: float) -> None:
-        """The transcriber has consumed the room's media up to `media_time`."""
+        """Everything before `media_time` is transcribed and segmented (its clip requests are queued)."""
         self._execute("UPDATE rooms SET processed_to = MAX(processed_to, ?) WHERE id = ?", (media_time, room_id))
 
     # fragments -----------------------------------------------------------------------------
@@ -249,6 +261,30 @@ class MetadataStore:
             {"room": room, "label": label, "since": since, "limit": limit},
         )
         return [_clip_row(r) for r in rows]
+
+    def review_clip(self, clip_id: str, action: str, label: str, sublabel: str | None) -> dict[str, Any]:
+        """Apply an operator's review to a clip and keep it as a labeled example; returns the example."""
+        clip = self.clip(clip_id)
+        if clip is None:
+            raise KeyError(clip_id)
+        example = {"clip_id": clip_id, "room": clip["room"], "action": action, "label": label}
+        example |= {"sublabel": sublabel, "text": clip.get("text", ""), "created_at": time.time()}
+        with self.lock:
+            self.db.execute("BEGIN")
+            self.db.execute(
+                "UPDATE clips SET status = ?, label = ?, sublabel = ? WHERE clip_id = ?",
+                (REVIEW_STATUS[action], label, sublabel, clip_id),
+            )
+            self.db.execute(
+                "INSERT INTO reviews (clip_id, room, action, label, sublabel, text, created_at) "
+                "VALUES (:clip_id, :room, :action, :label, :sublabel, :text, :created_at)",
+                example,
+            )
+            self.db.execute("COMMIT")
+        return example
+
+    def reviews(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._execute("SELECT * FROM reviews ORDER BY id")]
 
     def room_counters(self, room_id: str) -> dict[str, Any]:
         rows = self._execute(

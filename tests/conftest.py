@@ -131,6 +131,7 @@ def start_serve(root: Path) -> dict:
         f"[server]\nport = {ports['http']}\n"
         f"[rtmp]\nport = {ports['rtmp']}\n"
         f'[ingest]\nfront_pull_url = "rtmp://127.0.0.1:{ports["front"]}/live/{{key}}"\n'
+        f'[classifier]\nreviews_path = "{root / "reviews.jsonl"}"\n'
     )
     log = (root / "serve.log").open("w")
     proc = subprocess.Popen([*LIVECUT, "serve", "--config", str(config)], stdout=log, stderr=subprocess.STDOUT)

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import signal
 import sqlite3
+import subprocess
 import urllib.error
+from pathlib import Path
 
 import pytest
-from conftest import expected_topic, of_source, publish, settled, start_serve, wait_for
+from conftest import LIVECUT, expected_topic, of_source, publish, settled, start_serve, wait_for
 
 from stream.file_source import probe
 
 TOLERANCE_S = 0.5
+DATASET = Path(__file__).resolve().parent.parent / "segmenter" / "data" / "utterances.jsonl"
 # The re-cut at 32 s falls in the silence between sentences ending 30.86 s and starting 32.06 s.
 RECONNECT_AT_S = 31.5
 
@@ -196,3 +199,42 @@ def test_ctrl_c_finishes_open_clips_and_leaves_nothing_half_written(tmp_path, fi
         assert (media / uri).is_file()
     assert not [p for p in media.rglob("*") if p.name.startswith(".tmp")]
     assert "Traceback" not in running["log"].read_text()
+
+
+def test_operator_reviews_update_clips_and_become_training_examples(server, ready_clip, tmp_path):
+    api, root = server["api"], server["root"]
+    clip_id = ready_clip["clip_id"]
+    status, reviewed = api.post(f"/api/clips/{clip_id}/review", {"action": "relabel", "label": "price_promo"})
+    assert status == 200 and (reviewed["label"], reviewed["sublabel"], reviewed["status"]) == (
+        "price_promo",
+        None,
+        "approved",
+    )
+    assert api.get(f"/api/clips?label=price_promo&room={ready_clip['room']}")[1][0]["clip_id"] == clip_id
+    assert api.post(f"/api/clips/{clip_id}/review", {"action": "relabel", "label": "gossip"})[0] == 422
+    assert api.post(f"/api/clips/{clip_id}/review", {"action": "delete"})[0] == 422
+    assert api.post("/api/clips/nope/review", {"action": "approve"})[0] == 404
+    status, rejected = api.post(f"/api/clips/{clip_id}/review", {"action": "reject"})
+    assert status == 200 and rejected["status"] == "rejected"
+    exported = [json.loads(line) for line in (root / "reviews.jsonl").read_text().splitlines()]
+    assert exported == [
+        {"text": ready_clip["text"], "label": "price_promo", "sublabel": None, "clip_id": clip_id, "brand": None}
+    ]
+    model = tmp_path / "with-reviews.npz"
+    train = subprocess.run(
+        [
+            *LIVECUT,
+            "train-classifier",
+            str(DATASET),
+            "--from-reviews",
+            "--out",
+            str(model),
+            "--config",
+            str(root / "config.toml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert train.returncode == 0, train.stderr
+    assert model.is_file() and model.stat().st_size > 10_000
