@@ -74,14 +74,19 @@ async def _demo(endpoints, exit_after: bool) -> None:
     while not published.done():
         await asyncio.sleep(1.0)
         await _print_new_clips(endpoints.http_url, room["id"], seen)
-    deadline = time.time() + 60
+    deadline = time.time() + 600
     while time.time() < deadline:
         await asyncio.sleep(1.0)
         await _print_new_clips(endpoints.http_url, room["id"], seen)
-        status = (await asyncio.to_thread(_get_json, f"{endpoints.http_url}/api/rooms/{room['id']}"))["status"]
-        if status != "live" and exit_after:
+        state = await asyncio.to_thread(_get_json, f"{endpoints.http_url}/api/rooms/{room['id']}")
+        done = state["processed_to"] >= state["duration_s"] - 0.01 and not state["counters"]["rendering"]
+        if state["status"] != "live" and done:
             break
-    print(f"livecut: demo published; {len(seen)} clips so far. Ctrl-C to stop.")
+    print(
+        f"livecut: demo done: {len(seen)} clips. Ctrl-C to stop."
+        if not exit_after
+        else f"livecut: demo done: {len(seen)} clips."
+    )
     if not exit_after:
         await asyncio.Event().wait()
 
