@@ -45,6 +45,8 @@ class ClipReview(BaseModel):
 class RoomCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     source: PushSource | PullSource = Field(discriminator="type")
+    # Routes the room's reviews to the brand's own classifier model (classifier.brand_models).
+    brand: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[\w-][\w.-]*$")
 
 
 def create_app(
@@ -62,6 +64,7 @@ def create_app(
             "id": room.id,
             "name": room.name,
             "source": {"type": room.source_type, **({"url": room.url} if room.url else {})},
+            "brand": room.brand,
             "status": room.status,
             "error": room.error,
             "created_at": room.created_at,
@@ -91,7 +94,7 @@ def create_app(
     @app.post("/api/rooms", status_code=201)
     async def create_room(body: RoomCreate) -> dict[str, Any]:
         url = body.source.url if isinstance(body.source, PullSource) else None
-        room = store.create_room(body.name, body.source.type, url)
+        room = store.create_room(body.name, body.source.type, url, brand=body.brand)
         if room.source_type == "pull":
             manager.start_pull(room)
         return room_out(room)
@@ -144,7 +147,8 @@ def create_app(
             label, sublabel = body.label, body.sublabel
         example = store.review_clip(clip_id, body.action, label, sublabel)
         if reviews is not None and body.action != "reject":
-            reviews.append(example)
+            room = store.room(clip["room"])
+            reviews.append(example, brand=room.brand if room else None)
         return clip_out(store.clip(clip_id))
 
     @app.get("/media/{key:path}")

@@ -23,6 +23,7 @@ from livecut import bus as topics
 from livecut.bus import MemoryBus
 from livecut.events import ClipReady, ClipRequest, EndOfStream, Fragment, Utterance
 from livecut.pipeline import Classifier
+from livecut.room_classifiers import RoomClassifiers
 from livecut.settings import render_settings, segment_settings
 from livecut.store import MetadataStore
 from segmenter.segment_builder import SegmentBuilder
@@ -44,7 +45,7 @@ class LiveServices:
     bus: MemoryBus
     transcriber_settings: TranscriberSettings
     recognizer: Any
-    classifier: Classifier
+    classifiers: RoomClassifiers
 
 
 @dataclass
@@ -52,6 +53,7 @@ class _RoomSpeech:
     audio: FragmentAudio
     transcriber: Transcriber
     builder: SegmentBuilder
+    classifier: Classifier
 
 
 class TranscribeWorker:
@@ -83,10 +85,12 @@ class TranscribeWorker:
     def _room(self, room: str) -> _RoomSpeech:
         if room not in self.rooms:
             settings = self.services.transcriber_settings
+            record = self.services.store.room(room)
             self.rooms[room] = _RoomSpeech(
                 audio=FragmentAudio(room),
                 transcriber=Transcriber(settings, self.services.recognizer),
                 builder=SegmentBuilder(segment_settings(self.services.config), room=room, source=f"room:{room}"),
+                classifier=self.services.classifiers.for_brand(record.brand if record else None),
             )
         return self.rooms[room]
 
@@ -116,7 +120,7 @@ class TranscribeWorker:
             self.services.store.queue_clip(request)
 
     def _segment(self, speech: _RoomSpeech, utterances: list[Utterance]) -> list[ClipRequest]:
-        self.services.classifier.label(utterances)
+        speech.classifier.label(utterances)
         requests = []
         for utterance in utterances:
             self.services.store.add_utterance(utterance)

@@ -21,8 +21,8 @@ from livecut.api import create_app
 from livecut.bus import MemoryBus
 from livecut.config import expand_path
 from livecut.live import LiveServices, RenderWorker, TranscribeWorker
-from livecut.pipeline import build_classifier
 from livecut.reviews import ReviewLog
+from livecut.room_classifiers import RoomClassifiers
 from livecut.rooms import RoomManager
 from livecut.settings import transcriber_settings
 from livecut.store import MetadataStore
@@ -61,7 +61,7 @@ class EmbeddedServer:
             bus=MemoryBus(),
             transcriber_settings=transcriber_settings(config),
             recognizer=None,
-            classifier=build_classifier(config),
+            classifiers=RoomClassifiers(config),
         )
         self.services.recognizer = SpeechRecognizer(self.services.transcriber_settings.asr)
         ingest = config["ingest"]

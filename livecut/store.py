@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS rooms (
     media_end REAL NOT NULL DEFAULT 0,
     next_seq INTEGER NOT NULL DEFAULT 0,
     publishes INTEGER NOT NULL DEFAULT 0,
-    processed_to REAL NOT NULL DEFAULT 0
+    processed_to REAL NOT NULL DEFAULT 0,
+    brand TEXT
 );
 CREATE TABLE IF NOT EXISTS fragments (
     room TEXT NOT NULL,
@@ -103,6 +104,7 @@ class Room:
     next_seq: int
     publishes: int
     processed_to: float
+    brand: str | None = None
 
 
 class MetadataStore:
@@ -117,6 +119,13 @@ class MetadataStore:
         with self.lock:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.executescript(SCHEMA)
+            self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        # A database made before rooms had a brand keeps its rows; the column is added empty.
+        columns = {row["name"] for row in self.db.execute("PRAGMA table_info(rooms)")}
+        if "brand" not in columns:
+            self.db.execute("ALTER TABLE rooms ADD COLUMN brand TEXT")
 
     def close(self) -> None:
         with self.lock:
@@ -127,13 +136,13 @@ class MetadataStore:
             return self.db.execute(sql, params).fetchall()
 
     # rooms ---------------------------------------------------------------------------------
-    def create_room(self, name: str, source_type: str, url: str | None = None) -> Room:
+    def create_room(self, name: str, source_type: str, url: str | None = None, brand: str | None = None) -> Room:
         room_id = uuid.uuid4().hex[:12]
         key = secrets.token_urlsafe(18) if source_type == "push" else None
         self._execute(
-            "INSERT INTO rooms (id, name, source_type, url, stream_key, status, created_at) "
-            "VALUES (?, ?, ?, ?, ?, 'waiting', ?)",
-            (room_id, name, source_type, url, key, time.time()),
+            "INSERT INTO rooms (id, name, source_type, url, stream_key, status, created_at, brand) "
+            "VALUES (?, ?, ?, ?, ?, 'waiting', ?, ?)",
+            (room_id, name, source_type, url, key, time.time(), brand),
         )
         return self.room(room_id)
 

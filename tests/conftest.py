@@ -88,6 +88,10 @@ def clip_run(tmp_path_factory):
     return proc, out, utterances, clips
 
 
+# Test rooms belong to a brand, so every review they get must carry it into the training examples.
+TEST_BRAND = "brand-a"
+
+
 class Api:
     def __init__(self, base: str) -> None:
         self.base = base
@@ -116,8 +120,8 @@ class Api:
     def clips(self, room_id: str) -> list[dict]:
         return self.get(f"/api/clips?room={room_id}")[1]
 
-    def create_push_room(self, name: str) -> dict:
-        status, room = self.post("/api/rooms", {"name": name, "source": {"type": "push"}})
+    def create_push_room(self, name: str, brand: str = TEST_BRAND) -> dict:
+        status, room = self.post("/api/rooms", {"name": name, "source": {"type": "push"}, "brand": brand})
         assert status == 201, room
         return room
 

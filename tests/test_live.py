@@ -10,7 +10,7 @@ import urllib.error
 from pathlib import Path
 
 import pytest
-from conftest import LIVECUT, expected_topic, of_source, publish, settled, start_serve, wait_for
+from conftest import LIVECUT, TEST_BRAND, expected_topic, of_source, publish, settled, start_serve, wait_for
 
 from stream.file_source import probe
 
@@ -218,7 +218,7 @@ def test_operator_reviews_update_clips_and_become_training_examples(server, read
     assert status == 200 and rejected["status"] == "rejected"
     exported = [json.loads(line) for line in (root / "reviews.jsonl").read_text().splitlines()]
     assert exported == [
-        {"text": ready_clip["text"], "label": "price_promo", "sublabel": None, "clip_id": clip_id, "brand": None}
+        {"text": ready_clip["text"], "label": "price_promo", "sublabel": None, "clip_id": clip_id, "brand": TEST_BRAND}
     ]
     model = tmp_path / "with-reviews.npz"
     train = subprocess.run(

@@ -8,10 +8,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from livecut.bus import MemoryBus
 from livecut.cli import main
 from livecut.config import ConfigError, load_config
 from livecut.events import Utterance
+from livecut.live import LiveServices, TranscribeWorker
 from livecut.pipeline import build_classifier, classifier_embedder, classifier_model_path
+from livecut.room_classifiers import RoomClassifiers
+from livecut.settings import transcriber_settings
+from livecut.store import MetadataStore
+from segmenter.asr import SpeechRecognizer
 from segmenter.evaluation import evaluate, in_split
 from segmenter.taxonomy import load_taxonomy
 from segmenter.trained_classifier import (
@@ -124,6 +130,22 @@ def test_a_brands_relabel_stays_in_the_brands_model(tmp_path, small_set, capsys)
     acme, other = (build_classifier(config, brand=b).predict([RELABELED])[0] for b in ("acme", "other"))
     assert (acme.label, acme.sublabel) == ("selling_point", "design")
     assert (other.label, other.sublabel) != ("selling_point", "design")
+    assert_rooms_of_the_brand_use_its_model(config)
+
+
+def assert_rooms_of_the_brand_use_its_model(config: dict) -> None:
+    """A live room created with brand acme labels its speech with acme's model; other rooms do not."""
+    classifiers = RoomClassifiers(config)
+    assert classifiers.for_brand("other") is classifiers.default is classifiers.for_brand(None)
+    store = MetadataStore(":memory:")
+    settings = transcriber_settings(config)
+    services = LiveServices(config, store, None, MemoryBus(), settings, SpeechRecognizer(settings.asr), classifiers)
+    worker = TranscribeWorker(services)
+    acme_room = store.create_room("acme live", "push", brand="acme")
+    plain_room = store.create_room("no brand", "push")
+    prediction = worker._room(acme_room.id).classifier.predict([RELABELED])[0]
+    assert (prediction.label, prediction.sublabel) == ("selling_point", "design")
+    assert worker._room(plain_room.id).classifier is classifiers.default
 
 
 def test_brand_training_needs_brand_models(tmp_path, capsys):
