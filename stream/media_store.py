@@ -50,10 +50,30 @@ class MediaStore(Protocol):
         ...
 
     def local_path(self, key: str) -> Path:
-        """A local file path for the key (for ffmpeg and HTTP range serving)."""
+        """A local file path for the key, for ffmpeg and PyAV.
+
+        The local store returns where the file is (or would be); a remote store downloads the
+        object into a cache and raises FileNotFoundError if there is none. Serve HTTP ranges with
+        `size` and `open_range` instead: they need no local copy.
+        """
+        ...
+
+    def uri(self, key: str) -> str:
+        """Where the object lives, for logs and for tools that take a URL (`file://…`, `s3://…`)."""
         ...
 
     def exists(self, key: str) -> bool: ...
+
+    def size(self, key: str) -> int:
+        """The object's length in bytes; FileNotFoundError if there is none."""
+        ...
+
+    def open_range(self, key: str, start: int, end: int) -> bytes:
+        """Bytes `start` up to, not including, `end`: `data[start:end]`, so a range past the end is cut short.
+
+        Serves HTTP Range requests without a local copy. FileNotFoundError if there is no object.
+        """
+        ...
 
     def list(self, prefix: str) -> list[str]:
         """Keys starting with `prefix` (a plain string prefix, as in S3), sorted."""
@@ -86,6 +106,12 @@ def _validate_segment(key: str, segment: str) -> None:
         raise InvalidKeyError(f"key {key!r}: '{segment}' segments would leave or alias the store root")
     if segment.startswith("."):
         raise InvalidKeyError(f"key {key!r}: segment {segment!r} starts with '.', reserved for temp files")
+
+
+def check_range(start: int, end: int) -> None:
+    """Refuse a byte range that `data[start:end]` would not mean literally (negative or reversed)."""
+    if start < 0 or end < start:
+        raise ValueError(f"byte range [{start}, {end}) is invalid: need 0 <= start <= end")
 
 
 def room_prefix(room: str) -> str:
@@ -163,6 +189,15 @@ class LocalMediaStore:
     def exists(self, key: str) -> bool:
         return self.local_path(key).is_file()
 
+    def size(self, key: str) -> int:
+        return self._existing_file(key).stat().st_size
+
+    def open_range(self, key: str, start: int, end: int) -> bytes:
+        check_range(start, end)
+        with open(self._existing_file(key), "rb") as f:
+            f.seek(start)
+            return f.read(end - start)
+
     def list(self, prefix: str) -> list[str]:
         folder = self._list_folder(prefix)
         if not folder.is_dir():
@@ -179,6 +214,12 @@ class LocalMediaStore:
 
     def delete(self, key: str) -> None:
         _remove_quietly(self.local_path(key))
+
+    def _existing_file(self, key: str) -> Path:
+        path = self.local_path(key)
+        if not path.is_file():
+            raise FileNotFoundError(f"media key {key!r}: no such object in {self.root}")
+        return path
 
     def _prepare(self, key: str) -> Path:
         dest = self.local_path(key)
