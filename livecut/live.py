@@ -63,7 +63,7 @@ class TranscribeWorker:
         self.services = services
         self.rooms: dict[str, _RoomSpeech] = {}
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="transcribe")
-        self.fragments = services.bus.subscribe(topics.FRAGMENTS)
+        self.fragments = services.bus.subscribe(topics.FRAGMENTS, "transcribe")
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -134,7 +134,7 @@ class RenderWorker:
     def __init__(self, services: LiveServices) -> None:
         self.services = services
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
-        self.requests = services.bus.subscribe(topics.CLIP_REQUESTS)
+        self.requests = services.bus.subscribe(topics.CLIP_REQUESTS, "render")
         self.settings = render_settings(services.config)
 
     async def run(self) -> None:
