@@ -1,4 +1,8 @@
-"""Metadata store: rooms, fragments, utterances and clips in SQLite (the embedded default).
+"""Metadata store: rooms, fragments, utterances, clips and reviews, in SQLite or PostgreSQL.
+
+SQLite (a file under paths.data_dir) is the embedded default; PostgreSQL (store.url) lets
+several machines share one store. The SQL here is written once for both (livecut/store_db.py
+adapts it) and the schema comes from the numbered files in livecut/migrations.
 
 Writes are idempotent where events can be replayed: a clip row is keyed by its
 deterministic clip id and a fragment by (room, seq), so a duplicated event updates
@@ -9,83 +13,25 @@ from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
-import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from livecut.config import ConfigError, expand_path
 from livecut.events import ClipReady, ClipRequest, Fragment, Utterance
+from livecut.store_db import POSTGRES_SCHEMES, Session, StoreError, migrate, open_database
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS rooms (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    source_type TEXT NOT NULL,
-    url TEXT,
-    stream_key TEXT UNIQUE,
-    status TEXT NOT NULL,
-    error TEXT,
-    created_at REAL NOT NULL,
-    started_at REAL,
-    ended_at REAL,
-    media_end REAL NOT NULL DEFAULT 0,
-    next_seq INTEGER NOT NULL DEFAULT 0,
-    publishes INTEGER NOT NULL DEFAULT 0,
-    processed_to REAL NOT NULL DEFAULT 0,
-    brand TEXT
-);
-CREATE TABLE IF NOT EXISTS fragments (
-    room TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    t0 REAL NOT NULL,
-    t1 REAL NOT NULL,
-    uri TEXT NOT NULL,
-    discontinuity INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (room, seq)
-);
-CREATE TABLE IF NOT EXISTS utterances (
-    room TEXT NOT NULL,
-    t0 REAL NOT NULL,
-    t1 REAL NOT NULL,
-    text TEXT NOT NULL,
-    lang TEXT,
-    label TEXT,
-    sublabel TEXT,
-    confidence REAL,
-    PRIMARY KEY (room, t0)
-);
-CREATE TABLE IF NOT EXISTS clips (
-    clip_id TEXT PRIMARY KEY,
-    room TEXT NOT NULL,
-    status TEXT NOT NULL,
-    t0 REAL NOT NULL,
-    t1 REAL NOT NULL,
-    label TEXT NOT NULL,
-    sublabel TEXT,
-    record TEXT NOT NULL,
-    error TEXT,
-    latency_s REAL,
-    created_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS clips_by_room ON clips (room, created_at);
-CREATE TABLE IF NOT EXISTS reviews (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    clip_id TEXT NOT NULL,
-    room TEXT NOT NULL,
-    action TEXT NOT NULL,
-    label TEXT NOT NULL,
-    sublabel TEXT,
-    text TEXT NOT NULL,
-    created_at REAL NOT NULL
-);
-"""
+__all__ = ["MetadataStore", "Room", "StoreError", "build_metadata_store"]
 
 REVIEW_STATUS = {"approve": "approved", "reject": "rejected", "relabel": "approved"}
 
 ROOM_STATUSES = ("waiting", "live", "reconnecting", "ended", "error")
+# The statuses in which a room still takes media (livecut.rooms.ACTIVE).
+ACTIVE_ROOM_STATUSES = ("waiting", "live", "reconnecting")
+# Concurrent reviews on PostgreSQL may pick the same next id; the loser takes the one after.
+REVIEW_ID_ATTEMPTS = 20
 
 
 @dataclass
@@ -105,35 +51,53 @@ class Room:
     publishes: int
     processed_to: float
     brand: str | None = None
+    # The ingest worker that holds the room, and until when (Unix time); see acquire_room.
+    lease_owner: str | None = None
+    lease_until: float | None = None
+
+
+ROOM_COLUMNS = ", ".join(f.name for f in fields(Room))
+LEASE_IS_OURS_OR_FREE = "(lease_owner IS NULL OR lease_until < ? OR lease_owner = ?)"
+
+
+def build_metadata_store(config: dict[str, Any]) -> MetadataStore:
+    """The store that config's [store] section names: PostgreSQL at store.url, else SQLite in paths.data_dir."""
+    url = config["store"]["url"]
+    if not url:
+        return MetadataStore(expand_path(config["paths"]["data_dir"]) / "livecut.db")
+    if not url.startswith(POSTGRES_SCHEMES):
+        raise ConfigError('store.url must be "" (SQLite in paths.data_dir) or a postgresql:// URL')
+    return MetadataStore(url)
 
 
 class MetadataStore:
-    """A thread-safe SQLite store; every method is short and transactional."""
+    """A thread-safe store; every method is short and transactional.
 
-    def __init__(self, path: Path | str) -> None:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self.db.row_factory = sqlite3.Row
-        self.lock = threading.Lock()
-        with self.lock:
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.executescript(SCHEMA)
-            self._add_missing_columns()
+    `target` is a SQLite file path (or ":memory:") or a postgresql:// URL. Opening applies
+    the migrations the database lacks; `migrations_applied` names them.
+    """
 
-    def _add_missing_columns(self) -> None:
-        # A database made before rooms had a brand keeps its rows; the column is added empty.
-        columns = {row["name"] for row in self.db.execute("PRAGMA table_info(rooms)")}
-        if "brand" not in columns:
-            self.db.execute("ALTER TABLE rooms ADD COLUMN brand TEXT")
+    def __init__(self, target: Path | str) -> None:
+        self.db = open_database(target)
+        try:
+            self.migrations_applied = migrate(self.db)
+        except Exception:
+            self.db.close()
+            raise
+
+    @property
+    def dialect(self) -> str:
+        """The database behind the store: sqlite or postgresql."""
+        return self.db.dialect
 
     def close(self) -> None:
-        with self.lock:
-            self.db.close()
+        self.db.close()
 
-    def _execute(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
-        with self.lock:
-            return self.db.execute(sql, params).fetchall()
+    def _rows(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
+        return self.db.query(sql, params)
+
+    def _execute(self, sql: str, params: tuple = ()) -> int:
+        return self.db.execute(sql, params)
 
     # rooms ---------------------------------------------------------------------------------
     def create_room(self, name: str, source_type: str, url: str | None = None, brand: str | None = None) -> Room:
@@ -147,63 +111,110 @@ class MetadataStore:
         return self.room(room_id)
 
     def room(self, room_id: str) -> Room | None:
-        rows = self._execute("SELECT * FROM rooms WHERE id = ?", (room_id,))
-        return Room(**dict(rows[0])) if rows else None
+        rows = self._rows(f"SELECT {ROOM_COLUMNS} FROM rooms WHERE id = ?", (room_id,))
+        return Room(**rows[0]) if rows else None
 
     def room_by_key(self, stream_key: str) -> Room | None:
-        rows = self._execute("SELECT * FROM rooms WHERE stream_key = ?", (stream_key,))
-        return Room(**dict(rows[0])) if rows else None
+        rows = self._rows(f"SELECT {ROOM_COLUMNS} FROM rooms WHERE stream_key = ?", (stream_key,))
+        return Room(**rows[0]) if rows else None
 
     def rooms(self) -> list[Room]:
-        return [Room(**dict(r)) for r in self._execute("SELECT * FROM rooms ORDER BY created_at DESC")]
+        return [Room(**r) for r in self._rows(f"SELECT {ROOM_COLUMNS} FROM rooms ORDER BY created_at DESC")]
 
     def set_room_status(self, room_id: str, status: str, error: str | None = None) -> None:
         if status not in ROOM_STATUSES:
             raise ValueError(f"unknown room status {status!r}")
         now = time.time()
-        self._execute(
-            "UPDATE rooms SET status = ?, error = ?, "
-            "started_at = CASE WHEN ? = 'live' AND started_at IS NULL THEN ? ELSE started_at END, "
-            "ended_at = CASE WHEN ? IN ('ended', 'error') THEN ? ELSE ended_at END WHERE id = ?",
-            (status, error, status, now, status, now, room_id),
-        )
+        assignments, params = ["status = ?", "error = ?"], [status, error]
+        if status == "live":
+            assignments.append("started_at = COALESCE(started_at, ?)")
+            params.append(now)
+        if status in ("ended", "error"):
+            assignments.append("ended_at = ?")
+            params.append(now)
+        self._execute(f"UPDATE rooms SET {', '.join(assignments)} WHERE id = ?", (*params, room_id))
 
     def note_publish(self, room_id: str) -> None:
         self._execute("UPDATE rooms SET publishes = publishes + 1 WHERE id = ?", (room_id,))
 
     def advance_timeline(self, room_id: str, media_end: float, next_seq: int) -> None:
         self._execute(
-            "UPDATE rooms SET media_end = MAX(media_end, ?), next_seq = MAX(next_seq, ?) WHERE id = ?",
-            (media_end, next_seq, room_id),
+            f"UPDATE rooms SET media_end = {_at_least('media_end')}, next_seq = {_at_least('next_seq')} WHERE id = ?",
+            (media_end, media_end, next_seq, next_seq, room_id),
         )
 
     def mark_processed(self, room_id: str, media_time: float) -> None:
         """Everything before `media_time` is transcribed and segmented (its clip requests are queued)."""
-        self._execute("UPDATE rooms SET processed_to = MAX(processed_to, ?) WHERE id = ?", (media_time, room_id))
+        self._execute(
+            f"UPDATE rooms SET processed_to = {_at_least('processed_to')} WHERE id = ?",
+            (media_time, media_time, room_id),
+        )
+
+    # ingest leases -------------------------------------------------------------------------
+    def acquire_room(self, room_id: str, worker_id: str, ttl_s: float) -> bool:
+        """Take or renew `worker_id`'s lease on a room for `ttl_s` seconds from now.
+
+        True if the room was free, its lease had expired or was already this worker's; false
+        if another worker holds it (or there is no such room). One UPDATE checks and takes the
+        lease, so of workers racing for a room exactly one wins. Lease times are the workers'
+        clocks: keep machines in NTP sync, far tighter than ttl_s.
+        """
+        now = time.time()
+        changed = self._execute(
+            f"UPDATE rooms SET lease_owner = ?, lease_until = ? WHERE id = ? AND {LEASE_IS_OURS_OR_FREE}",
+            (worker_id, now + ttl_s, room_id, now, worker_id),
+        )
+        return changed == 1
+
+    def release_room(self, room_id: str, worker_id: str) -> bool:
+        """Give up `worker_id`'s lease so another worker may take the room at once; false if it was not ours."""
+        changed = self._execute(
+            "UPDATE rooms SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?",
+            (room_id, worker_id),
+        )
+        return changed == 1
+
+    def rooms_to_ingest(self, worker_id: str) -> list[Room]:
+        """Active pull rooms `worker_id` may acquire, oldest first: free, expired, or already its own.
+
+        Its own are listed so that a worker restarted under the same id picks its rooms up again
+        at once; a worker skips the rooms it is already running.
+        """
+        placeholders = ", ".join("?" * len(ACTIVE_ROOM_STATUSES))
+        rows = self._rows(
+            f"SELECT {ROOM_COLUMNS} FROM rooms WHERE source_type = 'pull' AND status IN ({placeholders}) "
+            f"AND {LEASE_IS_OURS_OR_FREE} ORDER BY created_at",
+            (*ACTIVE_ROOM_STATUSES, time.time(), worker_id),
+        )
+        return [Room(**r) for r in rows]
 
     # fragments -----------------------------------------------------------------------------
     def add_fragment(self, fragment: Fragment, discontinuity: bool = False) -> None:
         self._execute(
-            "INSERT OR REPLACE INTO fragments (room, seq, t0, t1, uri, discontinuity) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO fragments (room, seq, t0, t1, uri, discontinuity) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (room, seq) DO UPDATE SET t0 = excluded.t0, t1 = excluded.t1, uri = excluded.uri, "
+            "discontinuity = excluded.discontinuity",
             (fragment.room, fragment.seq, fragment.t0, fragment.t1, fragment.uri, int(discontinuity)),
         )
 
     def fragments(self, room_id: str, t0: float | None = None, t1: float | None = None) -> list[Fragment]:
-        rows = self._execute(
+        rows = self._rows(
             "SELECT room, seq, t0, t1, uri FROM fragments WHERE room = ? AND t1 > ? AND t0 < ? ORDER BY seq",
             (room_id, -1e18 if t0 is None else t0, 1e18 if t1 is None else t1),
         )
-        return [Fragment(**dict(r)) for r in rows]
+        return [Fragment(**r) for r in rows]
 
     def discontinuities(self, room_id: str) -> set[int]:
-        rows = self._execute("SELECT seq FROM fragments WHERE room = ? AND discontinuity = 1", (room_id,))
+        rows = self._rows("SELECT seq FROM fragments WHERE room = ? AND discontinuity = 1", (room_id,))
         return {r["seq"] for r in rows}
 
     # utterances ----------------------------------------------------------------------------
     def add_utterance(self, utterance: Utterance) -> None:
         self._execute(
-            "INSERT OR REPLACE INTO utterances (room, t0, t1, text, lang, label, sublabel, confidence) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO utterances (room, t0, t1, text, lang, label, sublabel, confidence) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (room, t0) DO UPDATE SET t1 = excluded.t1, text = excluded.text, lang = excluded.lang, "
+            "label = excluded.label, sublabel = excluded.sublabel, confidence = excluded.confidence",
             (
                 utterance.room,
                 utterance.t0,
@@ -217,8 +228,7 @@ class MetadataStore:
         )
 
     def utterances(self, room_id: str) -> list[dict[str, Any]]:
-        rows = self._execute("SELECT * FROM utterances WHERE room = ? ORDER BY t0", (room_id,))
-        return [dict(r) for r in rows]
+        return self._rows("SELECT * FROM utterances WHERE room = ? ORDER BY t0", (room_id,))
 
     # clips ---------------------------------------------------------------------------------
     def save_clip(self, clip: ClipReady, latency_s: float | None) -> None:
@@ -226,7 +236,7 @@ class MetadataStore:
         self._execute(
             "INSERT INTO clips (clip_id, room, status, t0, t1, label, sublabel, record, latency_s, created_at) "
             "VALUES (?, ?, 'ready', ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT(clip_id) DO UPDATE SET status = 'ready', record = excluded.record, error = NULL, "
+            "ON CONFLICT (clip_id) DO UPDATE SET status = 'ready', record = excluded.record, error = NULL, "
             "latency_s = excluded.latency_s",
             (
                 clip.clip_id,
@@ -245,7 +255,7 @@ class MetadataStore:
         """A clip is requested: it shows as `rendering` until the renderer finishes or fails it."""
         self._execute(
             "INSERT INTO clips (clip_id, room, status, t0, t1, label, sublabel, record, created_at) "
-            "VALUES (?, ?, 'rendering', ?, ?, ?, ?, '{}', ?) ON CONFLICT(clip_id) DO NOTHING",
+            "VALUES (?, ?, 'rendering', ?, ?, ?, ?, '{}', ?) ON CONFLICT (clip_id) DO NOTHING",
             (request.clip_id, request.room, request.t0, request.t1, request.label, request.sublabel, time.time()),
         )
 
@@ -253,21 +263,23 @@ class MetadataStore:
         self._execute(
             "INSERT INTO clips (clip_id, room, status, t0, t1, label, record, error, created_at) "
             "VALUES (?, ?, 'failed', ?, ?, ?, '{}', ?, ?) "
-            "ON CONFLICT(clip_id) DO UPDATE SET status = 'failed', error = excluded.error",
+            "ON CONFLICT (clip_id) DO UPDATE SET status = 'failed', error = excluded.error",
             (clip_id, room, t0, t1, label, error, time.time()),
         )
 
     def clip(self, clip_id: str) -> dict[str, Any] | None:
-        rows = self._execute("SELECT * FROM clips WHERE clip_id = ?", (clip_id,))
+        rows = self._rows("SELECT * FROM clips WHERE clip_id = ?", (clip_id,))
         return _clip_row(rows[0]) if rows else None
 
     def clips(
         self, room: str | None = None, label: str | None = None, since: float | None = None, limit: int = 500
     ) -> list[dict[str, Any]]:
-        rows = self._execute(
-            "SELECT * FROM clips WHERE (:room IS NULL OR room = :room) AND (:label IS NULL OR label = :label) "
-            "AND (:since IS NULL OR created_at > :since) ORDER BY created_at DESC, t0 DESC LIMIT :limit",
-            {"room": room, "label": label, "since": since, "limit": limit},
+        # Only the filters given: PostgreSQL cannot type a parameter that is only tested for NULL.
+        filters = {"room = ?": room, "label = ?": label, "created_at > ?": since}
+        given = {condition: value for condition, value in filters.items() if value is not None}
+        where = f"WHERE {' AND '.join(given)} " if given else ""
+        rows = self._rows(
+            f"SELECT * FROM clips {where}ORDER BY created_at DESC, t0 DESC LIMIT ?", (*given.values(), limit)
         )
         return [_clip_row(r) for r in rows]
 
@@ -278,38 +290,52 @@ class MetadataStore:
             raise KeyError(clip_id)
         example = {"clip_id": clip_id, "room": clip["room"], "action": action, "label": label}
         example |= {"sublabel": sublabel, "text": clip.get("text", ""), "created_at": time.time()}
-        with self.lock:
-            self.db.execute("BEGIN")
-            self.db.execute(
-                "UPDATE clips SET status = ?, label = ?, sublabel = ? WHERE clip_id = ?",
-                (REVIEW_STATUS[action], label, sublabel, clip_id),
-            )
-            self.db.execute(
-                "INSERT INTO reviews (clip_id, room, action, label, sublabel, text, created_at) "
-                "VALUES (:clip_id, :room, :action, :label, :sublabel, :text, :created_at)",
-                example,
-            )
-            self.db.execute("COMMIT")
+        self.db.transaction(lambda session: _write_review(session, example, REVIEW_STATUS[action]))
         return example
 
     def reviews(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self._execute("SELECT * FROM reviews ORDER BY id")]
+        return self._rows("SELECT * FROM reviews ORDER BY id")
 
     def room_counters(self, room_id: str) -> dict[str, Any]:
-        rows = self._execute(
-            "SELECT COUNT(*) AS clips, SUM(status = 'failed') AS failed, SUM(status = 'rendering') AS rendering, "
-            "AVG(latency_s) AS mean_latency_s "
+        rows = self._rows(
+            "SELECT COUNT(*) AS clips, SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed, "
+            "SUM(CASE WHEN status = 'rendering' THEN 1 ELSE 0 END) AS rendering, AVG(latency_s) AS mean_latency_s "
             "FROM clips WHERE room = ?",
             (room_id,),
         )
-        counts = dict(rows[0])
-        counts["fragments"] = self._execute("SELECT COUNT(*) AS n FROM fragments WHERE room = ?", (room_id,))[0]["n"]
+        counts = rows[0]
+        counts["fragments"] = self._rows("SELECT COUNT(*) AS n FROM fragments WHERE room = ?", (room_id,))[0]["n"]
         counts["failed"] = counts["failed"] or 0
         counts["rendering"] = counts["rendering"] or 0
         return counts
 
 
-def _clip_row(row: sqlite3.Row) -> dict[str, Any]:
+def _at_least(column: str) -> str:
+    """`column` raised to a parameter, never lowered (SQLite's MAX(a, b) is PostgreSQL's GREATEST)."""
+    return f"CASE WHEN {column} > ? THEN {column} ELSE ? END"
+
+
+def _write_review(session: Session, example: dict[str, Any], status: str) -> None:
+    session.execute(
+        "UPDATE clips SET status = ?, label = ?, sublabel = ? WHERE clip_id = ?",
+        (status, example["label"], example["sublabel"], example["clip_id"]),
+    )
+    columns = ("clip_id", "room", "action", "label", "sublabel", "text", "created_at")
+    values = tuple(example[c] for c in columns)
+    # Numbered here, the same way on both databases (the migrations say why); WHERE true lets
+    # SQLite parse ON CONFLICT after a SELECT.
+    insert = (
+        f"INSERT INTO reviews (id, {', '.join(columns)}) "
+        f"SELECT COALESCE(MAX(id), 0) + 1, {', '.join('?' * len(columns))} FROM reviews WHERE true "
+        "ON CONFLICT (id) DO NOTHING"
+    )
+    for _ in range(REVIEW_ID_ATTEMPTS):
+        if session.execute(insert, values) == 1:
+            return
+    raise StoreError(f"could not number a review of clip {example['clip_id']}: too many concurrent reviews")
+
+
+def _clip_row(row: dict[str, Any]) -> dict[str, Any]:
     record = json.loads(row["record"])
     record.update(
         clip_id=row["clip_id"],
