@@ -8,18 +8,16 @@ hallucinations on music and silence are dropped.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import ctranslate2
-import numpy as np
 from faster_whisper import WhisperModel
 from opencc import OpenCC
 
 from livecut.events import Word
 from segmenter.speech_chunker import SpeechChunk
+from segmenter.whisper_window import DecodeSettings, WindowDecoder, WindowSegment, WindowWord
 
 _NOT_TEXT = re.compile(r"[\s\W_]+", re.UNICODE)
 
@@ -45,66 +43,32 @@ class RecognizedChunk:
     words: list[Word]
 
 
-class _EncoderReusingModel(WhisperModel):
-    """Language detection and transcription of one chunk encode the same 30 s window:
-    remember the last encoder output so the second pass costs nothing."""
-
-    _last_key: bytes | None = None
-    _last_output: ctranslate2.StorageView | None = None
-
-    def encode(self, features: np.ndarray) -> ctranslate2.StorageView:
-        key = hashlib.blake2b(np.ascontiguousarray(features).tobytes(), digest_size=16).digest()
-        if key != self._last_key:
-            self._last_output = super().encode(features)
-            self._last_key = key
-        return self._last_output
-
-
 class SpeechRecognizer:
     """Loads one Whisper model; `recognize` turns a SpeechChunk into timed words."""
 
     def __init__(self, settings: AsrSettings) -> None:
         self.settings = settings
-        self.model = _EncoderReusingModel(
+        self.model = WhisperModel(
             str(settings.model_path),
             device="cpu",
             compute_type=settings.compute_type,
             cpu_threads=settings.cpu_threads,
         )
+        self.decoder = WindowDecoder(self.model, DecodeSettings(beam_size=settings.beam_size))
         self.to_simplified = OpenCC("t2s")
         self.hallucinations = [_normalise(h) for h in settings.hallucinations if _normalise(h)]
 
     def recognize(self, chunk: SpeechChunk) -> RecognizedChunk:
-        lang = self._language(chunk)
-        prompt = self.settings.initial_prompts.get(lang) or None
-        segments, _ = self.model.transcribe(
-            chunk.samples,
-            language=lang,
-            beam_size=self.settings.beam_size,
-            condition_on_previous_text=False,
-            word_timestamps=True,
-            initial_prompt=prompt,
-            no_speech_threshold=self.settings.no_speech_threshold,
-            log_prob_threshold=self.settings.log_prob_threshold,
-            vad_filter=False,
-        )
+        languages = (self.settings.language,) if self.settings.language else self.settings.languages
+        result = self.decoder.decode(chunk.samples, languages, self.settings.initial_prompts)
         words: list[Word] = []
-        for segment in segments:
+        for segment in result.segments:
             if self._is_noise(segment):
                 continue
-            words.extend(self._word(chunk.t0, w, lang) for w in segment.words or [])
-        return RecognizedChunk(lang=lang, words=[w for w in words if w.text.strip()])
+            words.extend(self._word(chunk.t0, w, result.lang) for w in segment.words)
+        return RecognizedChunk(lang=result.lang, words=[w for w in words if w.text.strip()])
 
-    def _language(self, chunk: SpeechChunk) -> str:
-        if self.settings.language:
-            return self.settings.language
-        if not self.model.model.is_multilingual:
-            return "en"
-        _, _, ranked = self.model.detect_language(chunk.samples)
-        allowed = [lang for lang, _ in ranked if lang in self.settings.languages]
-        return allowed[0] if allowed else self.settings.languages[0]
-
-    def _is_noise(self, segment) -> bool:
+    def _is_noise(self, segment: WindowSegment) -> bool:
         if (
             segment.no_speech_prob > self.settings.no_speech_threshold
             and segment.avg_logprob < self.settings.log_prob_threshold
@@ -116,7 +80,7 @@ class SpeechRecognizer:
         text = _normalise(segment.text)
         return not text or any(h in text for h in self.hallucinations)
 
-    def _word(self, offset: float, word, lang: str) -> Word:
+    def _word(self, offset: float, word: WindowWord, lang: str) -> Word:
         text = self.to_simplified.convert(word.word) if lang == "zh" else word.word
         return Word(
             t0=round(offset + word.start, 3),

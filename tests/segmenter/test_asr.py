@@ -1,0 +1,57 @@
+"""Whisper on one VAD chunk: one encoder pass, the chunk's own language, no words made up over music."""
+
+from __future__ import annotations
+
+import pytest
+from faster_whisper.audio import decode_audio
+
+from livecut.settings import transcriber_settings
+from segmenter.asr import SpeechRecognizer
+from segmenter.speech_chunker import SAMPLE_RATE, SpeechChunk
+
+
+@pytest.fixture(scope="module")
+def recognizer(config) -> SpeechRecognizer:
+    return SpeechRecognizer(transcriber_settings(config).asr)
+
+
+def chunk_of(path, t0: float, t1: float) -> SpeechChunk:
+    audio = decode_audio(str(path), sampling_rate=SAMPLE_RATE)
+    return SpeechChunk(t0=t0, samples=audio[int(t0 * SAMPLE_RATE) : int(t1 * SAMPLE_RATE)])
+
+
+def sentence_chunk(path, sentence: dict) -> SpeechChunk:
+    return chunk_of(path, sentence["t0"] - 0.2, sentence["t1"] + 0.3)
+
+
+def test_each_chunk_is_encoded_once_and_gets_its_own_language(recognizer, fixtures, zh_script, en_script):
+    encode = recognizer.model.encode
+    passes = []
+    recognizer.model.encode = lambda features: passes.append(1) or encode(features)
+    try:
+        zh_chunk = sentence_chunk(fixtures / "zh_live.mp4", zh_script["sentences"][2])
+        en_chunk = sentence_chunk(fixtures / "en_live.mp4", en_script["sentences"][1])
+        zh, en = recognizer.recognize(zh_chunk), recognizer.recognize(en_chunk)
+    finally:
+        recognizer.model.encode = encode
+    assert len(passes) == 2
+    assert (zh.lang, en.lang) == ("zh", "en")
+    assert "真丝" in "".join(w.text for w in zh.words)
+    assert "silk" in " ".join(w.text for w in en.words).lower()
+    for chunk, result in ((zh_chunk, zh), (en_chunk, en)):
+        assert all(chunk.t0 <= w.t0 <= w.t1 <= chunk.t1 + 0.05 for w in result.words)
+
+
+def test_chinese_comes_out_in_simplified_characters(recognizer, fixtures, zh_script):
+    text = "".join(
+        w.text
+        for s in zh_script["sentences"][:4]
+        for w in recognizer.recognize(sentence_chunk(fixtures / "zh_live.mp4", s)).words
+    )
+    assert not set(text) & set("這條們歡來裡麵於絲質")
+
+
+def test_music_without_speech_gives_no_words(recognizer, fixtures, zh_script):
+    first = zh_script["sentences"][0]["t0"]
+    assert first > 1.0
+    assert recognizer.recognize(chunk_of(fixtures / "zh_live.mp4", 0.0, first - 0.1)).words == []
