@@ -50,10 +50,14 @@ def log_context(
 
 
 class ContextFilter(logging.Filter):
-    """Copies the log_context ids onto each record; ids the call gave through extra= are kept."""
+    """Copies ids onto each record: the call's extra= first, then log_context, then the process's own."""
+
+    def __init__(self, process: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.process = process or {}
 
     def filter(self, record: logging.LogRecord) -> bool:
-        for key, value in (_context.get() or {}).items():
+        for key, value in (self.process | (_context.get() or {})).items():
             if not hasattr(record, key):
                 setattr(record, key, value)
         return True
@@ -83,11 +87,23 @@ class _LivecutHandler(logging.StreamHandler):
     """Marks the handler configure_logging installed, so a second call replaces it."""
 
 
-def configure_logging(level: str | int = "INFO", json_format: bool = False, stream: TextIO | None = None) -> None:
-    """Send every logger's records to `stream` (stderr) as text or JSON lines; call once per process."""
+def configure_logging(
+    level: str | int = "INFO",
+    json_format: bool = False,
+    stream: TextIO | None = None,
+    *,
+    worker: str | None = None,
+    role: str | None = None,
+) -> None:
+    """Send every logger's records to `stream` (stderr) as text or JSON lines; call once per process.
+
+    `worker` and `role` go on every record of the process, threads included (log_context
+    does not reach into executor threads).
+    """
     handler = _LivecutHandler(stream if stream is not None else sys.stderr)
     handler.setFormatter(JsonFormatter() if json_format else logging.Formatter(TEXT_FORMAT))
-    handler.addFilter(ContextFilter())
+    process = {k: v for k, v in (("worker", worker), ("role", role)) if v is not None}
+    handler.addFilter(ContextFilter(process))
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _LivecutHandler)]:
         root.removeHandler(old)
@@ -96,12 +112,14 @@ def configure_logging(level: str | int = "INFO", json_format: bool = False, stre
     root.setLevel(_level(level))
 
 
-def configure_from_config(config: dict[str, Any], stream: TextIO | None = None) -> None:
+def configure_from_config(
+    config: dict[str, Any], stream: TextIO | None = None, *, worker: str | None = None, role: str | None = None
+) -> None:
     """configure_logging from the [logging] section (level, format)."""
     section = config["logging"]
     if section["format"] not in FORMATS:
         raise ConfigError(f'logging.format must be "text" or "json", not {section["format"]!r}')
-    configure_logging(section["level"], section["format"] == "json", stream)
+    configure_logging(section["level"], section["format"] == "json", stream, worker=worker, role=role)
 
 
 def _level(level: str | int) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -65,8 +66,6 @@ def test_ids_come_from_extra_and_from_log_context(restore_root_logger):
 
 
 def test_log_context_follows_asyncio_tasks(restore_root_logger):
-    import asyncio
-
     out = io.StringIO()
     configure_logging("INFO", json_format=True, stream=out)
 
@@ -80,6 +79,24 @@ def test_log_context_follows_asyncio_tasks(restore_root_logger):
 
     asyncio.run(main())
     assert sorted(line["room"] for line in json_lines(out)) == ["a", "b"]
+
+
+def test_process_ids_reach_every_record_even_in_executor_threads(restore_root_logger):
+    out = io.StringIO()
+    configure_logging("INFO", json_format=True, stream=out, worker="node-3", role="render")
+
+    def in_thread() -> None:
+        logging.getLogger("livecut.live").info("rendering")
+
+    async def main() -> None:
+        with log_context(room="r1", role="transcribe"):
+            await asyncio.get_running_loop().run_in_executor(None, in_thread)
+            logging.getLogger("livecut.live").info("on the loop")
+
+    asyncio.run(main())
+    ids = [(line.get("worker"), line.get("role"), line.get("room")) for line in json_lines(out)]
+    # The executor thread does not inherit log_context; the process's ids it does get.
+    assert ids == [("node-3", "render", None), ("node-3", "transcribe", "r1")]
 
 
 def test_exceptions_are_one_string_field_on_one_line(restore_root_logger):
