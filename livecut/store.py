@@ -54,6 +54,8 @@ class Room:
     # The ingest worker that holds the room, and until when (Unix time); see acquire_room.
     lease_owner: str | None = None
     lease_until: float | None = None
+    # Where a transcribe worker taking the room over starts replaying; see set_resume_point.
+    resume_from: float | None = None
 
 
 ROOM_COLUMNS = ", ".join(f.name for f in fields(Room))
@@ -210,22 +212,12 @@ class MetadataStore:
 
     # utterances ----------------------------------------------------------------------------
     def add_utterance(self, utterance: Utterance) -> None:
-        self._execute(
-            "INSERT INTO utterances (room, t0, t1, text, lang, label, sublabel, confidence) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (room, t0) DO UPDATE SET t1 = excluded.t1, text = excluded.text, lang = excluded.lang, "
-            "label = excluded.label, sublabel = excluded.sublabel, confidence = excluded.confidence",
-            (
-                utterance.room,
-                utterance.t0,
-                utterance.t1,
-                utterance.text,
-                utterance.lang,
-                utterance.label,
-                utterance.sublabel,
-                utterance.confidence,
-            ),
-        )
+        """Insert an utterance, replacing any of the room's that it mostly overlaps.
+
+        A transcribe worker that takes a room over replays the audio its predecessor had
+        not finished; the replay may time the same sentence a few milliseconds apart.
+        """
+        self.db.transaction(lambda session: _replace_utterance(session, utterance))
 
     def utterances(self, room_id: str) -> list[dict[str, Any]]:
         return self._rows("SELECT * FROM utterances WHERE room = ? ORDER BY t0", (room_id,))
@@ -251,13 +243,22 @@ class MetadataStore:
             ),
         )
 
-    def queue_clip(self, request: ClipRequest) -> None:
-        """A clip is requested: it shows as `rendering` until the renderer finishes or fails it."""
-        self._execute(
-            "INSERT INTO clips (clip_id, room, status, t0, t1, label, sublabel, record, created_at) "
-            "VALUES (?, ?, 'rendering', ?, ?, ?, ?, '{}', ?) ON CONFLICT (clip_id) DO NOTHING",
-            (request.clip_id, request.room, request.t0, request.t1, request.label, request.sublabel, time.time()),
-        )
+    def queue_clip(self, request: ClipRequest) -> bool:
+        """Record a requested clip as `rendering`; False when it needs no rendering.
+
+        A request seen before (same id, or the same label over mostly the same span, as a
+        replay after a worker died makes) is not queued twice: once that clip is rendered
+        the request is dropped; while it is still pending the newer request replaces it.
+        """
+        return self.db.transaction(lambda session: _queue_clip(session, request))
+
+    def needs_render(self, clip_id: str) -> bool:
+        """Whether a clip request is still wanted: queued, or failed and asked for again."""
+        rows = self._rows("SELECT status FROM clips WHERE clip_id = ?", (clip_id,))
+        return bool(rows) and rows[0]["status"] in ("rendering", "failed")
+
+    def set_resume_point(self, room_id: str, media_time: float) -> None:
+        self._execute("UPDATE rooms SET resume_from = ? WHERE id = ?", (media_time, room_id))
 
     def fail_clip(self, clip_id: str, room: str, t0: float, t1: float, label: str, error: str) -> None:
         self._execute(
@@ -333,6 +334,46 @@ def _write_review(session: Session, example: dict[str, Any], status: str) -> Non
         if session.execute(insert, values) == 1:
             return
     raise StoreError(f"could not number a review of clip {example['clip_id']}: too many concurrent reviews")
+
+
+def _replace_utterance(session: Session, utterance: Utterance) -> None:
+    u = utterance
+    session.execute(
+        f"DELETE FROM utterances WHERE room = ? AND {_OVERLAP} > 0.5 * (? - ?)",
+        (u.room, u.t1, u.t1, u.t0, u.t0, u.t1, u.t0),
+    )
+    session.execute(
+        "INSERT INTO utterances (room, t0, t1, text, lang, label, sublabel, confidence) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (room, t0) DO UPDATE SET t1 = excluded.t1, text = excluded.text, lang = excluded.lang, "
+        "label = excluded.label, sublabel = excluded.sublabel, confidence = excluded.confidence",
+        (u.room, u.t0, u.t1, u.text, u.lang, u.label, u.sublabel, u.confidence),
+    )
+
+
+# Seconds by which a row's [t0, t1] overlaps a given (t1, t1, t0, t0) span, in SQL both databases run.
+_OVERLAP = "(CASE WHEN t1 < ? THEN t1 ELSE ? END) - (CASE WHEN t0 > ? THEN t0 ELSE ? END)"
+DONE_CLIP_STATUSES = ("ready", "approved", "rejected")
+
+
+def _queue_clip(session: Session, request: ClipRequest) -> bool:
+    r = request
+    same = session.query(
+        "SELECT clip_id, status FROM clips WHERE room = ? AND label = ? AND "
+        f"(clip_id = ? OR {_OVERLAP} > 0.5 * (? - ?))",
+        (r.room, r.label, r.clip_id, r.t1, r.t1, r.t0, r.t0, r.t1, r.t0),
+    )
+    if any(row["status"] in DONE_CLIP_STATUSES for row in same):
+        return False
+    for row in same:
+        if row["clip_id"] != r.clip_id:
+            session.execute("DELETE FROM clips WHERE clip_id = ?", (row["clip_id"],))
+    session.execute(
+        "INSERT INTO clips (clip_id, room, status, t0, t1, label, sublabel, record, created_at) "
+        "VALUES (?, ?, 'rendering', ?, ?, ?, ?, '{}', ?) ON CONFLICT (clip_id) DO NOTHING",
+        (r.clip_id, r.room, r.t0, r.t1, r.label, r.sublabel, time.time()),
+    )
+    return True
 
 
 def _clip_row(row: dict[str, Any]) -> dict[str, Any]:

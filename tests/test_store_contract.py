@@ -178,6 +178,45 @@ def test_utterances_are_replaced_by_room_and_start(store):
     assert store.utterances("other") == []
 
 
+def test_a_replayed_utterance_timed_slightly_apart_replaces_the_first(store):
+    room = store.create_room("r", "push")
+    store.add_utterance(utterance(room.id, 10.0, 13.0, "面料很有质感", "zh", "selling_point", "fabric", 0.9))
+    store.add_utterance(utterance(room.id, 13.5, 15.0, "真丝", "zh", "selling_point", "fabric", 0.9))
+    store.add_utterance(utterance(room.id, 10.03, 12.98, "面料很有质感。", "zh", "selling_point", "fabric", 0.9))
+    assert [(u["t0"], u["text"]) for u in store.utterances(room.id)] == [(10.03, "面料很有质感。"), (13.5, "真丝")]
+
+
+def test_a_replayed_clip_request_is_queued_once(store):
+    room = store.create_room("r", "push")
+    assert store.queue_clip(request_for(room.id, "first", t0=10.0))
+    # The same span timed 40 ms apart after a worker died: the pending request is replaced.
+    assert store.queue_clip(request_for(room.id, "replayed", t0=10.04))
+    assert [c["clip_id"] for c in store.clips(room=room.id)] == ["replayed"]
+    assert not store.needs_render("first") and store.needs_render("replayed")
+    store.save_clip(ready_clip(room.id, "replayed", t0=10.04), latency_s=1.0)
+    assert not store.needs_render("replayed")
+    # Once rendered, a replay of it is dropped; a clip next to it, or of another label, is not.
+    assert not store.queue_clip(request_for(room.id, "again", t0=9.98))
+    assert not store.queue_clip(request_for(room.id, "replayed", t0=10.04))
+    assert store.queue_clip(request_for(room.id, "next", t0=17.0))
+    assert store.queue_clip(request_for(room.id, "other label", t0=10.0, label="call_to_action"))
+    assert sorted(c["clip_id"] for c in store.clips(room=room.id)) == ["next", "other label", "replayed"]
+
+
+def test_a_failed_clip_asked_for_again_is_rendered_again(store):
+    room = store.create_room("r", "push")
+    store.queue_clip(request_for(room.id, "c1"))
+    store.fail_clip("c1", room.id, 0.0, 8.0, "price_promo", "ffmpeg exited 1")
+    assert store.queue_clip(request_for(room.id, "c1")) and store.needs_render("c1")
+
+
+def test_the_resume_point_is_kept_per_room(store):
+    room, other = store.create_room("r", "push"), store.create_room("o", "push")
+    assert store.room(room.id).resume_from is None
+    store.set_resume_point(room.id, 42.5)
+    assert (store.room(room.id).resume_from, store.room(other.id).resume_from) == (42.5, None)
+
+
 # clips and reviews ---------------------------------------------------------------------------
 def test_a_clip_goes_from_queued_to_saved_once(store):
     room = store.create_room("r", "push")
