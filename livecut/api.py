@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 
-from fastapi import FastAPI, Form, HTTPException, Query
-from fastapi.responses import FileResponse, PlainTextResponse
+from fastapi import FastAPI, Form, Header, HTTPException, Query
+from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field, field_validator
 
+from livecut.media_http import media_response
 from livecut.reviews import ReviewLog
 from livecut.rooms import RoomManager
 from livecut.store import MetadataStore, Room
-from stream.media_store import InvalidKeyError, LocalMediaStore
+from stream.media_store import MediaStore
 
 PULL_SCHEMES = ("rtmp", "http", "https")
 MEDIA_FIELDS = {"video": "video_url", "captions": "captions_url", "captions_vtt": "captions_vtt_url"}
@@ -51,8 +52,8 @@ class RoomCreate(BaseModel):
 
 def create_app(
     store: MetadataStore,
-    media: LocalMediaStore,
-    manager: RoomManager,
+    media: MediaStore,
+    manager: RoomManager | None,
     rtmp_base: str,
     reviews: ReviewLog | None = None,
 ) -> FastAPI:
@@ -95,7 +96,8 @@ def create_app(
     async def create_room(body: RoomCreate) -> dict[str, Any]:
         url = body.source.url if isinstance(body.source, PullSource) else None
         room = store.create_room(body.name, body.source.type, url, brand=body.brand)
-        if room.source_type == "pull":
+        # Without ingest in this process, an ingest worker adopts the pull room within its lease period.
+        if room.source_type == "pull" and manager is not None:
             manager.start_pull(room)
         return room_out(room)
 
@@ -110,7 +112,10 @@ def create_app(
     @app.post("/api/rooms/{room_id}/stop")
     async def stop_room(room_id: str) -> dict[str, Any]:
         find_room(room_id)
-        await manager.stop_room(room_id)
+        if manager is not None:
+            await manager.stop_room(room_id)
+        else:  # the ingest worker holding the room sees it ended at its next lease renewal
+            store.set_room_status(room_id, "ended")
         return room_out(find_room(room_id))
 
     @app.get("/api/rooms/{room_id}/utterances")
@@ -152,18 +157,15 @@ def create_app(
         return clip_out(store.clip(clip_id))
 
     @app.get("/media/{key:path}")
-    async def media_file(key: str) -> FileResponse:
-        try:
-            path = media.local_path(key)
-        except InvalidKeyError as exc:
-            raise HTTPException(404, "not found") from exc
-        if not path.is_file():
-            raise HTTPException(404, "not found")
-        return FileResponse(path, media_type=_media_type(key))
+    async def media_file(key: str, range: Annotated[str | None, Header()] = None) -> Response:
+        """A media file (clip, captions, thumbnail, fragment, playlist); `Range: bytes=` for seeking."""
+        return await media_response(media, key, range)
 
     @app.post("/api/rtmp/on_publish", response_class=PlainTextResponse)
     async def nginx_on_publish(app_name: Annotated[str, Form(alias="app")], name: Annotated[str, Form()]) -> str:
         """nginx-rtmp's on_publish callback: 2xx lets the publisher in, 403 refuses it."""
+        if manager is None:
+            raise HTTPException(503, "no ingest role in this process: point on_publish at one that has it")
         room_id = await manager.authorize(app_name, name)
         if room_id is None:
             raise HTTPException(403, "unknown or inactive stream key")
@@ -171,15 +173,3 @@ def create_app(
         return "ok"
 
     return app
-
-
-def _media_type(key: str) -> str:
-    suffix = key.rsplit(".", 1)[-1].lower()
-    return {
-        "mp4": "video/mp4",
-        "ts": "video/mp2t",
-        "m3u8": "application/vnd.apple.mpegurl",
-        "jpg": "image/jpeg",
-        "srt": "application/x-subrip",
-        "vtt": "text/vtt",
-    }.get(suffix, "application/octet-stream")

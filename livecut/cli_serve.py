@@ -37,10 +37,10 @@ def _run_serve(args: argparse.Namespace, config: dict) -> int:
 
 
 async def _serve(config: dict, demo: bool, exit_after_demo: bool) -> int:
-    from livecut.serve import EmbeddedServer
+    from livecut.serve import LivecutServer
 
     print("livecut: loading models…", file=sys.stderr)
-    server = EmbeddedServer(config)
+    server = LivecutServer(config)
     endpoints = await server.start()
     print(f"livecut: API      {endpoints.http_url}  (docs: {endpoints.http_url}/docs)")
     if endpoints.rtmp_base:

@@ -19,11 +19,11 @@ from typing import Any
 import av
 
 from livecut import bus as topics
-from livecut.bus import MemoryBus
+from livecut.bus import Bus
 from livecut.events import EndOfStream, Fragment
 from livecut.store import MetadataStore
 from stream.hls import write_playlist
-from stream.media_store import LocalMediaStore
+from stream.media_store import MediaStore
 from stream.recorder import FragmentRecorder
 
 log = logging.getLogger(__name__)
@@ -61,8 +61,8 @@ class IngestSession:
         self,
         room: str,
         store: MetadataStore,
-        media: LocalMediaStore,
-        bus: MemoryBus,
+        media: MediaStore,
+        bus: Bus,
         loop: asyncio.AbstractEventLoop,
         fragment_s: float = 2.0,
     ) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,8 +21,8 @@ from typing import Any
 
 from clipper.renderer import Renderer, RenderError
 from livecut import bus as topics
-from livecut.bus import MemoryBus
-from livecut.events import ClipReady, ClipRequest, EndOfStream, Fragment, Utterance
+from livecut.bus import Bus
+from livecut.events import SAMPLE_RATE, AudioChunk, ClipReady, ClipRequest, EndOfStream, Fragment, Utterance
 from livecut.pipeline import Classifier
 from livecut.room_classifiers import RoomClassifiers
 from livecut.settings import render_settings, segment_settings
@@ -29,7 +30,7 @@ from livecut.store import MetadataStore
 from segmenter.segment_builder import SegmentBuilder
 from segmenter.transcriber import Transcriber, TranscriberSettings
 from stream.fragment_audio import FragmentAudio
-from stream.media_store import LocalMediaStore
+from stream.media_store import MediaStore
 from stream.span import SpanUnavailableError, assemble_span
 
 log = logging.getLogger(__name__)
@@ -41,11 +42,12 @@ class LiveServices:
 
     config: dict[str, Any]
     store: MetadataStore
-    media: LocalMediaStore
-    bus: MemoryBus
+    media: MediaStore
+    bus: Bus
     transcriber_settings: TranscriberSettings
     recognizer: Any
-    classifiers: RoomClassifiers
+    # None in a process without the transcribe role.
+    classifiers: RoomClassifiers | None
 
 
 @dataclass
@@ -54,10 +56,34 @@ class _RoomSpeech:
     transcriber: Transcriber
     builder: SegmentBuilder
     classifier: Classifier
+    last_seq: int | None = None
+
+    def resume_point(self, media_now: float) -> float:
+        """The earliest media time this state still depends on: open VAD speech or an open topic run."""
+        held = [media_now]
+        chunker = self.transcriber.chunker
+        if len(chunker.buffer) and chunker.buffer_t0 is not None:
+            held.append(chunker.buffer_t0)
+        if self.audio.pending.size and self.audio.pending.t0 is not None:
+            held.append(self.audio.pending.t0)
+        if self.builder.run:
+            held.append(self.builder.run[0].t0 - REPLAY_LEAD_S)
+        return max(0.0, min(held))
+
+
+# Audio replayed before an open run's first word, so VAD sees its onset as the first worker did.
+REPLAY_LEAD_S = 1.0
+Outputs = tuple[list[Utterance], list[ClipRequest]]
 
 
 class TranscribeWorker:
-    """FRAGMENTS (each room's fragments, then its EndOfStream) in; UTTERANCES and CLIP_REQUESTS out."""
+    """FRAGMENTS (each room's fragments, then its EndOfStream) in; UTTERANCES and CLIP_REQUESTS out.
+
+    After each fragment the room's resume point goes to the metadata store. A worker that
+    gets a room's fragment without holding that room's state (another worker died or
+    the room moved to it) first replays the stored fragments from that point, so no open
+    speech is lost; the store drops what the replay makes twice.
+    """
 
     def __init__(self, services: LiveServices) -> None:
         self.services = services
@@ -83,41 +109,76 @@ class TranscribeWorker:
                 queue.task_done()
 
     def _room(self, room: str) -> _RoomSpeech:
-        if room not in self.rooms:
-            settings = self.services.transcriber_settings
-            record = self.services.store.room(room)
-            self.rooms[room] = _RoomSpeech(
-                audio=FragmentAudio(room),
-                transcriber=Transcriber(settings, self.services.recognizer),
-                builder=SegmentBuilder(segment_settings(self.services.config), room=room, source=f"room:{room}"),
-                classifier=self.services.classifiers.for_brand(record.brand if record else None),
-            )
-        return self.rooms[room]
+        settings = self.services.transcriber_settings
+        record = self.services.store.room(room)
+        return _RoomSpeech(
+            audio=FragmentAudio(room),
+            transcriber=Transcriber(settings, self.services.recognizer),
+            builder=SegmentBuilder(segment_settings(self.services.config), room=room, source=f"room:{room}"),
+            classifier=self.services.classifiers.for_brand(record.brand if record else None),
+        )
 
-    def _on_fragment(self, fragment: Fragment) -> tuple[list[Utterance], list[ClipRequest]]:
-        speech = self._room(fragment.room)
+    def _speech_before(self, room: str, seq: int | None, media_t: float) -> tuple[_RoomSpeech, list[Utterance], float]:
+        """The room's state, ready for what comes at `media_t`, the utterances a replay made, and
+        the media time from which audio is new to that state."""
+        speech = self.rooms.get(room)
+        if speech is not None and (seq is None or speech.last_seq is None or seq <= speech.last_seq + 1):
+            return speech, [], -math.inf
+        if speech is not None:
+            log.warning("room %s: fragment %s after %s: state dropped, replaying", room, seq, speech.last_seq)
+        speech = self.rooms[room] = self._room(room)
+        record = self.services.store.room(room)
+        start = record.resume_from if record and record.resume_from is not None else -math.inf
+        return speech, self._replay(speech, room, seq, start, media_t), start
+
+    def _replay(self, speech: _RoomSpeech, room: str, seq: int | None, start: float, media_t: float) -> list[Utterance]:
+        if start >= media_t:
+            return []
+        stored = self.services.store.fragments(room, start, media_t)
+        earlier = [f for f in stored if (seq is None or f.seq < seq) and f.t1 > start]
+        log.info("room %s: replaying %d stored fragments from %.2f s", room, len(earlier), start)
+        utterances = []
+        for fragment in earlier:
+            utterances += self._transcribe(speech, self._decode(speech, fragment, start))
+            speech.last_seq = fragment.seq
+        return utterances
+
+    def _decode(self, speech: _RoomSpeech, fragment: Fragment, start: float) -> list[AudioChunk]:
         chunks = speech.audio.decode(fragment, self.services.media.local_path(fragment.uri))
-        utterances = [u for chunk in chunks for u in speech.transcriber.feed(chunk)]
+        return [c for c in (_trimmed(chunk, start) for chunk in chunks) if c is not None]
+
+    def _on_fragment(self, fragment: Fragment) -> Outputs:
+        speech, utterances, start = self._speech_before(fragment.room, fragment.seq, fragment.t0)
+        if speech.last_seq is not None and fragment.seq <= speech.last_seq:
+            return [], []  # delivered again after it was handled: at-least-once
+        utterances += self._transcribe(speech, self._decode(speech, fragment, start))
+        speech.last_seq = fragment.seq
         requests = self._segment(speech, utterances) + speech.builder.idle(now=fragment.t1)
-        self._queue(requests)
+        requests = self._queue(requests)
+        store = self.services.store
         # Speech at the fragment's end may still be open in the VAD buffer: only its start is final.
-        self.services.store.mark_processed(fragment.room, fragment.t0)
+        store.mark_processed(fragment.room, fragment.t0)
+        store.set_resume_point(fragment.room, speech.resume_point(fragment.t1))
         return utterances, requests
 
-    def _on_end(self, end: EndOfStream) -> tuple[list[Utterance], list[ClipRequest]]:
+    def _on_end(self, end: EndOfStream) -> Outputs:
         """Flush the room's open speech and topic; its state is dropped (a reconnect starts afresh)."""
-        speech = self._room(end.room)
+        speech, utterances, _ = self._speech_before(end.room, None, end.t)
         del self.rooms[end.room]
-        utterances = [u for chunk in speech.audio.flush(time.time()) for u in speech.transcriber.feed(chunk)]
+        utterances += self._transcribe(speech, speech.audio.flush(time.time()))
         utterances += list(speech.transcriber.feed(end))
-        requests = self._segment(speech, utterances) + speech.builder.flush(media_end=end.t)
-        self._queue(requests)
+        requests = self._queue(self._segment(speech, utterances) + speech.builder.flush(media_end=end.t))
         self.services.store.mark_processed(end.room, end.t)
+        self.services.store.set_resume_point(end.room, end.t)
         return utterances, requests
 
-    def _queue(self, requests: list[ClipRequest]) -> None:
-        for request in requests:
-            self.services.store.queue_clip(request)
+    @staticmethod
+    def _transcribe(speech: _RoomSpeech, chunks: list[AudioChunk]) -> list[Utterance]:
+        return [u for chunk in chunks for u in speech.transcriber.feed(chunk)]
+
+    def _queue(self, requests: list[ClipRequest]) -> list[ClipRequest]:
+        """The requests to publish: those the store has not seen rendered already."""
+        return [request for request in requests if self.services.store.queue_clip(request)]
 
     def _segment(self, speech: _RoomSpeech, utterances: list[Utterance]) -> list[ClipRequest]:
         speech.classifier.label(utterances)
@@ -126,6 +187,16 @@ class TranscribeWorker:
             self.services.store.add_utterance(utterance)
             requests += speech.builder.feed(utterance)
         return requests
+
+
+def _trimmed(chunk: AudioChunk, start: float) -> AudioChunk | None:
+    """The part of `chunk` at or after media time `start`; None when it ends before."""
+    if chunk.t1 <= start:
+        return None
+    skip = max(0, int(round((start - chunk.t0) * SAMPLE_RATE))) if start > chunk.t0 else 0
+    if not skip:
+        return chunk
+    return AudioChunk(chunk.room, chunk.t0 + skip / SAMPLE_RATE, chunk.samples[skip:], chunk.received_at)
 
 
 class RenderWorker:
@@ -149,7 +220,13 @@ class RenderWorker:
                 self.requests.task_done()
 
     def render(self, request: ClipRequest) -> ClipReady | None:
-        """Render one request; a failure is recorded on the clip row, never lost silently."""
+        """Render one request; a failure is recorded on the clip row, never lost silently.
+
+        A request whose clip is already rendered, or was replaced by a replayed request,
+        is skipped: requests are delivered at least once.
+        """
+        if not self.services.store.needs_render(request.clip_id):
+            return None
         try:
             clip = self._render(request)
         except (RenderError, SpanUnavailableError, OSError) as exc:
@@ -164,21 +241,25 @@ class RenderWorker:
 
     def _render(self, request: ClipRequest) -> ClipReady:
         media = self.services.media
-        room_prefix = f"rooms/{request.room}"
         fragments = self.services.store.fragments(request.room, request.t0, request.t1)
-        renderer = Renderer(self.settings, media.local_path(room_prefix))
-        with tempfile.TemporaryDirectory(prefix="livecut-span-") as scratch:
+        with tempfile.TemporaryDirectory(prefix="livecut-render-") as scratch:
             # Matroska: ffmpeg seeks frame-exactly in it with -ss before -i; in MPEG-TS it does not.
             span = Path(scratch) / "span.mkv"
             offset = assemble_span(media, fragments, request.t0, request.t1, span)
-            clip = renderer.render(request, span, source_offset=offset)
-        return _as_media_keys(clip, room_prefix)
+            out_dir = Path(scratch) / "out"
+            clip = Renderer(self.settings, out_dir).render(request, span, source_offset=offset)
+            return _stored(clip, out_dir, f"rooms/{request.room}", media)
 
 
-def _as_media_keys(clip: ClipReady, prefix: str) -> ClipReady:
-    """Renderer paths are relative to the room's folder; the API serves media by store key."""
-    for name in ("video", "captions", "captions_vtt", "thumbnail", "vertical"):
+def _stored(clip: ClipReady, out_dir: Path, prefix: str, media: MediaStore) -> ClipReady:
+    """Move the rendered files into the media store; the clip then names them by store key.
+
+    The video goes last: a clip whose video exists is complete.
+    """
+    for name in ("thumbnail", "captions", "captions_vtt", "vertical", "video"):
         value = getattr(clip, name)
         if value:
-            setattr(clip, name, f"{prefix}/{value}")
+            key = f"{prefix}/{value}"
+            media.put_file(key, out_dir / value)
+            setattr(clip, name, key)
     return clip

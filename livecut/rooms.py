@@ -1,7 +1,10 @@
 """Room runtime: who may publish, which sessions run, and each room's status.
 
 Push rooms wait for a publisher with their stream key; pull rooms connect to their
-URL and keep reconnecting while the room is active. A session's end moves the room
+URL and keep reconnecting while the room is active. Each room is ingested by one
+worker at a time: the worker holds a lease on it in the metadata store and renews it;
+when a worker dies its lease runs out and another ingest worker adopts its pull rooms
+and goes on pulling where the room's timeline stopped. A session's end moves the room
 to `reconnecting` (the same key or URL may come back); a stream that cannot be
 used moves it to `error` with the reason; stopping it moves it to `ended`.
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from typing import Any
 
 import av
@@ -26,10 +30,19 @@ ACTIVE = ("waiting", "live", "reconnecting")
 
 
 class RoomManager:
-    def __init__(self, services: LiveServices, fragment_s: float = 2.0, front_pull_url: str = "") -> None:
+    def __init__(
+        self,
+        services: LiveServices,
+        fragment_s: float = 2.0,
+        front_pull_url: str = "",
+        worker_id: str | None = None,
+        lease_s: float = 15.0,
+    ) -> None:
         self.services = services
         self.fragment_s = fragment_s
         self.front_pull_url = front_pull_url
+        self.worker_id = worker_id or f"ingest-{uuid.uuid4().hex[:8]}"
+        self.lease_s = lease_s
         self.sessions: dict[str, asyncio.Task] = {}
         self.pulls: dict[str, asyncio.Task] = {}
         self.streams: dict[str, Any] = {}
@@ -38,8 +51,15 @@ class RoomManager:
     # push ----------------------------------------------------------------------------------
     async def authorize(self, app: str, stream_key: str) -> str | None:
         """The room a publisher may feed, or None (wrong app, unknown key, stopped or busy room)."""
-        room = self.services.store.room_by_key(stream_key)
-        if app != "live" or room is None or room.status not in ACTIVE or room.id in self.sessions:
+        store = self.services.store
+        room = store.room_by_key(stream_key)
+        if (
+            app != "live"
+            or room is None
+            or room.status not in ACTIVE
+            or room.id in self.sessions
+            or not store.acquire_room(room.id, self.worker_id, self.lease_s)
+        ):
             log.warning("refused publisher: app=%r key=%s...", app, stream_key[:4])
             return None
         return room.id
@@ -49,11 +69,45 @@ class RoomManager:
         self._start_session(room_id, lambda: av.open(flv_stream, mode="r", format="flv"))
 
     # pull ----------------------------------------------------------------------------------
-    def start_pull(self, room: Room) -> None:
+    def start_pull(self, room: Room) -> bool:
+        """Start pulling the room here, unless another worker holds it."""
+        if room.id in self.pulls or not self.services.store.acquire_room(room.id, self.worker_id, self.lease_s):
+            return False
         self.pulls[room.id] = asyncio.create_task(self._pull_loop(room.id, room.url or ""))
+        return True
+
+    async def keep_rooms(self) -> None:
+        """Renew the leases of the rooms ingested here, give up those lost or ended, adopt orphaned pull rooms."""
+        while True:
+            lost, orphans = await asyncio.to_thread(self._lease_round)
+            for room_id in lost:
+                log.warning("room %s: lease lost to another worker; stopping here", room_id)
+                self._abandon(room_id)
+            for room in orphans:
+                if self.start_pull(room):
+                    log.info("room %s: adopted by %s", room.id, self.worker_id)
+            await asyncio.sleep(self.lease_s / 3)
+
+    def _lease_round(self) -> tuple[list[str], list[Room]]:
+        store = self.services.store
+        held = set(self.pulls) | set(self.sessions)
+        lost = [
+            room_id
+            for room_id in held
+            if not self._active(room_id) or not store.acquire_room(room_id, self.worker_id, self.lease_s)
+        ]
+        orphans = [room for room in store.rooms_to_ingest(self.worker_id) if room.id not in self.pulls]
+        return lost, orphans
+
+    def _abandon(self, room_id: str) -> None:
+        pull = self.pulls.pop(room_id, None)
+        if pull is not None:
+            pull.cancel()
+        if room_id in self.ingests:
+            self.ingests[room_id].stop()
 
     async def _pull_loop(self, room_id: str, url: str) -> None:
-        while self._active(room_id):
+        while self._active(room_id) and room_id in self.pulls:
             task = self._start_session(room_id, lambda: _open_url(url))
             await asyncio.shield(task)
             if self._active(room_id):
@@ -135,9 +189,21 @@ class RoomManager:
                 await asyncio.wait([task], timeout=PULL_OPEN_TIMEOUT_S + 5)
 
     async def shutdown(self) -> None:
+        """The embedded server's Ctrl-C: every active room ends."""
         for room in self.services.store.rooms():
             if room.status in ACTIVE:
                 await self.stop_room(room.id)
+
+    async def release(self) -> None:
+        """An ingest worker leaving: its rooms stay active and their leases go, so another worker takes them."""
+        rooms = set(self.pulls) | set(self.sessions)
+        for room_id in rooms:
+            self._abandon(room_id)
+        tasks = [t for t in list(self.sessions.values()) if not t.done()]
+        if tasks:
+            await asyncio.wait(tasks, timeout=PULL_OPEN_TIMEOUT_S + 5)
+        for room_id in rooms:
+            self.services.store.release_room(room_id, self.worker_id)
 
 
 def _open_url(url: str) -> av.container.InputContainer:

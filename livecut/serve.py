@@ -1,9 +1,14 @@
-"""`livecut serve`: the embedded default in one process.
+"""A livecut process: the roles it runs (API, ingest, transcribe, render) on one event loop.
 
-HTTP API + RTMP endpoint + memory bus + SQLite + local media folder + every pipeline
-stage, on one event loop. Shutdown (Ctrl-C) stops accepting media, lets every open
-session finish its last fragment, flushes each room's open speech and topic, renders
-the clips that produces, and only then exits: nothing is left half-written.
+`livecut serve` runs every role: the embedded default (memory bus, SQLite, local media
+folder) or, with Kafka, S3 and PostgreSQL in the config, one node of a scale-out.
+`livecut worker --role R` runs one role. The stores and the bus come from the config, so
+the same code serves one laptop and many machines.
+
+Shutdown of the embedded server (Ctrl-C) stops accepting media, lets every open session
+finish its last fragment, flushes each room's open speech and topic, renders the clips
+that produces, and only then exits: nothing is left half-written. A worker of a scale-out
+leaves instead: its rooms and unacknowledged events go to the other workers.
 """
 
 from __future__ import annotations
@@ -12,30 +17,31 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import uvicorn
 
 from livecut.api import create_app
-from livecut.bus import MemoryBus
-from livecut.config import expand_path
+from livecut.bus import build_bus
+from livecut.config import ConfigError, expand_path
 from livecut.live import LiveServices, RenderWorker, TranscribeWorker
 from livecut.reviews import ReviewLog
 from livecut.room_classifiers import RoomClassifiers
 from livecut.rooms import RoomManager
 from livecut.settings import transcriber_settings
-from livecut.store import MetadataStore
+from livecut.store import build_metadata_store
 from segmenter.asr import SpeechRecognizer
 from segmenter.taxonomy import load_taxonomy
-from stream.media_store import LocalMediaStore
+from stream.media_factory import build_media_store
 from stream.rtmp.server import RtmpServer
 
 log = logging.getLogger(__name__)
 
+ROLES = ("api", "ingest", "transcribe", "render")
+
 
 class _ApiServer(uvicorn.Server):
-    """uvicorn without its own signal handling: `livecut serve` owns Ctrl-C and shuts down in order."""
+    """uvicorn without its own signal handling: livecut owns Ctrl-C and shuts down in order."""
 
     @contextlib.contextmanager
     def capture_signals(self):
@@ -48,32 +54,54 @@ class Endpoints:
     rtmp_base: str
 
 
-class EmbeddedServer:
-    """Everything `livecut serve` runs; `start`, then `stop` (or `run_until_stopped`)."""
+class LivecutServer:
+    """The given roles of livecut in this process; `start`, then `stop`."""
 
-    def __init__(self, config: dict[str, Any]) -> None:
+    def __init__(self, config: dict[str, Any], roles: tuple[str, ...] = ROLES, worker_id: str | None = None) -> None:
+        unknown = set(roles) - set(ROLES)
+        if unknown or not roles:
+            raise ConfigError(f"roles must be among {', '.join(ROLES)}, not {', '.join(sorted(unknown)) or 'none'}")
+        if set(roles) != set(ROLES) and config["bus"]["kind"] == "memory":
+            raise ConfigError('running only some roles needs a shared bus: set [bus] kind = "kafka"')
         self.config = config
-        data_dir = expand_path(config["paths"]["data_dir"])
+        self.roles = roles
+        self.embedded = set(roles) == set(ROLES)
+        transcribing = "transcribe" in roles
+        settings = transcriber_settings(config)
         self.services = LiveServices(
             config=config,
-            store=MetadataStore(Path(data_dir) / "livecut.db"),
-            media=LocalMediaStore(Path(data_dir) / "media"),
-            bus=MemoryBus(),
-            transcriber_settings=transcriber_settings(config),
-            recognizer=None,
-            classifiers=RoomClassifiers(config),
+            store=build_metadata_store(config),
+            media=build_media_store(config),
+            bus=build_bus(config),
+            transcriber_settings=settings,
+            recognizer=SpeechRecognizer(settings.asr) if transcribing else None,
+            classifiers=RoomClassifiers(config) if transcribing else None,
         )
-        self.services.recognizer = SpeechRecognizer(self.services.transcriber_settings.asr)
-        ingest = config["ingest"]
-        self.manager = RoomManager(self.services, ingest["fragment_s"], ingest["front_pull_url"])
-        self.workers = [TranscribeWorker(self.services), RenderWorker(self.services)]
+        self.manager = self._room_manager(worker_id) if "ingest" in roles else None
+        self.workers: list[TranscribeWorker | RenderWorker] = []
         self.tasks: list[asyncio.Task] = []
         self.rtmp: RtmpServer | None = None
         self.http: _ApiServer | None = None
 
+    def _room_manager(self, worker_id: str | None) -> RoomManager:
+        ingest = self.config["ingest"]
+        return RoomManager(self.services, ingest["fragment_s"], ingest["front_pull_url"], worker_id, ingest["lease_s"])
+
     async def start(self) -> Endpoints:
+        if "transcribe" in self.roles:
+            self.workers.append(TranscribeWorker(self.services))
+        if "render" in self.roles:
+            self.workers.append(RenderWorker(self.services))
+        await self.services.bus.start()  # after the workers subscribed: Kafka joins their groups here
         self.tasks = [asyncio.create_task(worker.run()) for worker in self.workers]
-        rtmp_base = await self._start_rtmp()
+        rtmp_base = ""
+        if self.manager is not None:
+            self.tasks.append(asyncio.create_task(self.manager.keep_rooms()))
+            rtmp_base = await self._start_rtmp()
+        http_url = await self._start_http(rtmp_base or self._configured_rtmp_base()) if "api" in self.roles else ""
+        return Endpoints(http_url=http_url, rtmp_base=rtmp_base)
+
+    async def _start_http(self, rtmp_base: str) -> str:
         app = create_app(self.services.store, self.services.media, self.manager, rtmp_base, self._review_log())
         server = self.config["server"]
         self.http = _ApiServer(
@@ -83,7 +111,7 @@ class EmbeddedServer:
         while not self.http.started:
             await asyncio.sleep(0.05)
         port = self.http.servers[0].sockets[0].getsockname()[1]
-        return Endpoints(http_url=f"http://{server['host']}:{port}", rtmp_base=rtmp_base)
+        return f"http://{server['host']}:{port}"
 
     def _review_log(self) -> ReviewLog:
         classes = {(c.label, c.sublabel) for c in load_taxonomy(self.config["taxonomy"])}
@@ -98,11 +126,19 @@ class EmbeddedServer:
         address = rtmp["public_address"] or f"{rtmp['host']}:{self.rtmp.port}"
         return f"rtmp://{address}/live"
 
+    def _configured_rtmp_base(self) -> str:
+        """What the API tells publishers when the RTMP endpoints run in ingest workers."""
+        rtmp = self.config["rtmp"]
+        address = rtmp["public_address"] or f"{rtmp['host']}:{rtmp['port']}"
+        return f"rtmp://{address}/live"
+
     async def stop(self) -> None:
         if self.rtmp is not None:
             await self.rtmp.stop()
-        await self.manager.shutdown()
-        await self.services.bus.drain()
+        if self.manager is not None:
+            await (self.manager.shutdown() if self.embedded else self.manager.release())
+        if self.embedded:
+            await self.services.bus.drain()
         if self.http is not None:
             self.http.should_exit = True
         for task in self.tasks:
@@ -110,4 +146,5 @@ class EmbeddedServer:
         for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.services.bus.close()
         self.services.store.close()
