@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 
@@ -10,6 +11,7 @@ from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field, field_validator
 
 from livecut.media_http import media_response
+from livecut.metrics import render_latest
 from livecut.reviews import ReviewLog
 from livecut.rooms import RoomManager
 from livecut.store import MetadataStore, Room
@@ -160,6 +162,12 @@ def create_app(
     async def media_file(key: str, range: Annotated[str | None, Header()] = None) -> Response:
         """A media file (clip, captions, thumbnail, fragment, playlist); `Range: bytes=` for seeking."""
         return await media_response(media, key, range)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(accept: Annotated[str | None, Header()] = None) -> Response:
+        """Prometheus metrics of this process (the rooms gauge reads the store, hence the thread)."""
+        body, content_type = await asyncio.to_thread(render_latest, None, accept)
+        return Response(body, media_type=content_type)
 
     @app.post("/api/rtmp/on_publish", response_class=PlainTextResponse)
     async def nginx_on_publish(app_name: Annotated[str, Form(alias="app")], name: Annotated[str, Form()]) -> str:

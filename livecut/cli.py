@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from pathlib import Path
 
-from livecut import cli_classify, cli_clip, cli_serve
+from livecut import cli_classify, cli_clip, cli_serve, cli_worker
 from livecut.config import ConfigError, load_config
+from livecut.logs import configure_from_config
 
 EPILOG = "Every default is in config.toml at the repository root; --config FILE overrides any of its keys."
-COMMAND_MODULES = (cli_clip, cli_serve, cli_classify)
+COMMAND_MODULES = (cli_clip, cli_serve, cli_worker, cli_classify)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,9 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "handler"):
         parser.print_help()
         return 2
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         config = load_config(args.config)
+        configure_from_config(config, worker=getattr(args, "worker_id", None), role=getattr(args, "role", None))
         return args.handler(args, config)
     except ConfigError as exc:
         print(f"livecut: {exc}", file=sys.stderr)

@@ -29,20 +29,28 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         help="create a push room and publish the committed Mandarin sample into it at real-time speed",
     )
     serve.add_argument("--exit-after-demo", action="store_true", help="with --demo: stop once it is clipped")
+    serve.add_argument(
+        "--roles",
+        default="api,ingest,transcribe,render",
+        help='comma-separated roles to run here (default: all). Fewer needs [bus] kind = "kafka"; '
+        "e.g. api,ingest on the front machine and `livecut worker --role ...` elsewhere",
+    )
     serve.set_defaults(handler=_run_serve)
 
 
 def _run_serve(args: argparse.Namespace, config: dict) -> int:
-    return asyncio.run(_serve(config, args.demo, args.exit_after_demo))
+    roles = tuple(r.strip() for r in args.roles.split(",") if r.strip())
+    return asyncio.run(_serve(config, roles, args.demo, args.exit_after_demo))
 
 
-async def _serve(config: dict, demo: bool, exit_after_demo: bool) -> int:
+async def _serve(config: dict, roles: tuple[str, ...], demo: bool, exit_after_demo: bool) -> int:
     from livecut.serve import LivecutServer
 
     print("livecut: loading models…", file=sys.stderr)
-    server = LivecutServer(config)
+    server = LivecutServer(config, roles=roles)
     endpoints = await server.start()
-    print(f"livecut: API      {endpoints.http_url}  (docs: {endpoints.http_url}/docs)")
+    if endpoints.http_url:
+        print(f"livecut: API      {endpoints.http_url}  (docs: {endpoints.http_url}/docs)")
     if endpoints.rtmp_base:
         print(f"livecut: RTMP     {endpoints.rtmp_base}/<stream_key>  (create a room to get a key)")
     stop = asyncio.Event()

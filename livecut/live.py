@@ -10,6 +10,7 @@ fragments, never from memory, so any machine can render them.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import math
 import tempfile
@@ -23,6 +24,8 @@ from clipper.renderer import Renderer, RenderError
 from livecut import bus as topics
 from livecut.bus import Bus
 from livecut.events import SAMPLE_RATE, AudioChunk, ClipReady, ClipRequest, EndOfStream, Fragment, Utterance
+from livecut.logs import log_context
+from livecut.metrics import clip_made, error, observe_stage
 from livecut.pipeline import Classifier
 from livecut.room_classifiers import RoomClassifiers
 from livecut.settings import render_settings, segment_settings
@@ -98,12 +101,15 @@ class TranscribeWorker:
             room, event = await queue.get()
             handle = self._on_end if isinstance(event, EndOfStream) else self._on_fragment
             try:
-                utterances, requests = await loop.run_in_executor(self.thread, handle, event)
+                with log_context(room=room):
+                    run = contextvars.copy_context().run
+                    utterances, requests = await loop.run_in_executor(self.thread, run, handle, event)
                 for utterance in utterances:
                     await self.services.bus.publish(topics.UTTERANCES, room, utterance)
                 for request in requests:
                     await self.services.bus.publish(topics.CLIP_REQUESTS, room, request)
             except Exception:
+                error("transcribe")
                 log.exception("transcription failed for room %s", room)
             finally:
                 queue.task_done()
@@ -129,10 +135,12 @@ class TranscribeWorker:
         speech = self.rooms[room] = self._room(room)
         record = self.services.store.room(room)
         start = record.resume_from if record and record.resume_from is not None else -math.inf
+        if start > -math.inf:
+            log.info("room %s: taken over at %.2f s, resuming from %.2f s", room, media_t, start)
         return speech, self._replay(speech, room, seq, start, media_t), start
 
     def _replay(self, speech: _RoomSpeech, room: str, seq: int | None, start: float, media_t: float) -> list[Utterance]:
-        if start >= media_t:
+        if start == -math.inf or start >= media_t:
             return []
         stored = self.services.store.fragments(room, start, media_t)
         earlier = [f for f in stored if (seq is None or f.seq < seq) and f.t1 > start]
@@ -144,7 +152,8 @@ class TranscribeWorker:
         return utterances
 
     def _decode(self, speech: _RoomSpeech, fragment: Fragment, start: float) -> list[AudioChunk]:
-        chunks = speech.audio.decode(fragment, self.services.media.local_path(fragment.uri))
+        with observe_stage("decode"):
+            chunks = speech.audio.decode(fragment, self.services.media.local_path(fragment.uri))
         return [c for c in (_trimmed(chunk, start) for chunk in chunks) if c is not None]
 
     def _on_fragment(self, fragment: Fragment) -> Outputs:
@@ -174,14 +183,16 @@ class TranscribeWorker:
 
     @staticmethod
     def _transcribe(speech: _RoomSpeech, chunks: list[AudioChunk]) -> list[Utterance]:
-        return [u for chunk in chunks for u in speech.transcriber.feed(chunk)]
+        with observe_stage("vad_asr"):
+            return [u for chunk in chunks for u in speech.transcriber.feed(chunk)]
 
     def _queue(self, requests: list[ClipRequest]) -> list[ClipRequest]:
         """The requests to publish: those the store has not seen rendered already."""
         return [request for request in requests if self.services.store.queue_clip(request)]
 
     def _segment(self, speech: _RoomSpeech, utterances: list[Utterance]) -> list[ClipRequest]:
-        speech.classifier.label(utterances)
+        with observe_stage("classify"):
+            speech.classifier.label(utterances)
         requests = []
         for utterance in utterances:
             self.services.store.add_utterance(utterance)
@@ -227,17 +238,21 @@ class RenderWorker:
         """
         if not self.services.store.needs_render(request.clip_id):
             return None
-        try:
-            clip = self._render(request)
-        except (RenderError, SpanUnavailableError, OSError) as exc:
-            log.error("clip %s of room %s failed: %s", request.clip_id, request.room, exc)
-            self.services.store.fail_clip(
-                request.clip_id, request.room, request.t0, request.t1, request.label, str(exc)
-            )
-            return None
-        latency = time.time() - request.received_at if request.received_at else None
-        self.services.store.save_clip(clip, latency)
-        return clip
+        with log_context(room=request.room, clip=request.clip_id):
+            try:
+                with observe_stage("render"):
+                    clip = self._render(request)
+            except (RenderError, SpanUnavailableError, OSError) as exc:
+                log.error("clip %s of room %s failed: %s", request.clip_id, request.room, exc)
+                self.services.store.fail_clip(
+                    request.clip_id, request.room, request.t0, request.t1, request.label, str(exc)
+                )
+                clip_made(request.label, "failed")
+                return None
+            latency = time.time() - request.received_at if request.received_at else None
+            self.services.store.save_clip(clip, latency)
+            clip_made(request.label, "ready", latency)
+            return clip
 
     def _render(self, request: ClipRequest) -> ClipReady:
         media = self.services.media

@@ -24,7 +24,9 @@ import uvicorn
 from livecut.api import create_app
 from livecut.bus import build_bus
 from livecut.config import ConfigError, expand_path
+from livecut.instrumented_bus import InstrumentedBus
 from livecut.live import LiveServices, RenderWorker, TranscribeWorker
+from livecut.metrics import METRICS, room_status_counts, serve_metrics, stop_metrics
 from livecut.reviews import ReviewLog
 from livecut.room_classifiers import RoomClassifiers
 from livecut.rooms import RoomManager
@@ -72,7 +74,7 @@ class LivecutServer:
             config=config,
             store=build_metadata_store(config),
             media=build_media_store(config),
-            bus=build_bus(config),
+            bus=InstrumentedBus(build_bus(config), METRICS),
             transcriber_settings=settings,
             recognizer=SpeechRecognizer(settings.asr) if transcribing else None,
             classifiers=RoomClassifiers(config) if transcribing else None,
@@ -82,6 +84,7 @@ class LivecutServer:
         self.tasks: list[asyncio.Task] = []
         self.rtmp: RtmpServer | None = None
         self.http: _ApiServer | None = None
+        self.metrics_http: tuple | None = None
 
     def _room_manager(self, worker_id: str | None) -> RoomManager:
         ingest = self.config["ingest"]
@@ -98,8 +101,21 @@ class LivecutServer:
         if self.manager is not None:
             self.tasks.append(asyncio.create_task(self.manager.keep_rooms()))
             rtmp_base = await self._start_rtmp()
-        http_url = await self._start_http(rtmp_base or self._configured_rtmp_base()) if "api" in self.roles else ""
+        http_url = ""
+        if "api" in self.roles:
+            METRICS.watch_rooms(lambda: room_status_counts(self.services.store))
+            http_url = await self._start_http(rtmp_base or self._configured_rtmp_base())
+        else:
+            metrics = self.config["metrics"]
+            self.metrics_http = serve_metrics(metrics["host"], metrics["port"])
         return Endpoints(http_url=http_url, rtmp_base=rtmp_base)
+
+    @property
+    def metrics_url(self) -> str:
+        """Where a worker process serves its metrics (the API serves them on /metrics)."""
+        if self.metrics_http is None:
+            return ""
+        return f"http://{self.config['metrics']['host']}:{self.metrics_http[0].server_port}/metrics"
 
     async def _start_http(self, rtmp_base: str) -> str:
         app = create_app(self.services.store, self.services.media, self.manager, rtmp_base, self._review_log())
@@ -147,4 +163,6 @@ class LivecutServer:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.services.bus.close()
+        if self.metrics_http is not None:
+            stop_metrics(*self.metrics_http)
         self.services.store.close()

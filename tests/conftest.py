@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LIVECUT = [sys.executable, "-m", "livecut.cli"]
+# Live clip boundaries may differ from the recorded-file run by this much.
+CLIP_TOLERANCE_S = 0.5
 
 
 def free_port() -> int:
@@ -86,6 +89,35 @@ def clip_run(tmp_path_factory):
     utterances = [json.loads(line) for line in (out / "utterances.jsonl").read_text().splitlines()]
     clips = [json.loads(line) for line in (out / "clips.jsonl").read_text().splitlines()]
     return proc, out, utterances, clips
+
+
+def assert_no_clip_lost_or_duplicated(
+    live: list[dict], batch: list[dict], script: dict, moved: Callable[[float], float] = lambda t: t
+) -> None:
+    """Every clip of the file has its live twin; no topic is clipped twice; a live clip the file
+    run lacks (Whisper heard the audio slightly differently) is right by the script.
+
+    `moved` maps a time of the file onto the room's timeline (a reconnect shifts what follows it).
+    """
+    matched = set()
+    for clip in batch:
+        twins = [
+            c
+            for c in live
+            if (c["label"], c["sublabel"]) == (clip["label"], clip["sublabel"])
+            and abs(c["t0"] - moved(clip["t0"])) <= CLIP_TOLERANCE_S
+            and abs(c["t1"] - moved(clip["t1"])) <= CLIP_TOLERANCE_S
+        ]
+        assert twins, f"lost: {clip['label']}/{clip['sublabel']} {clip['t0']}-{clip['t1']}"
+        matched.add(twins[0]["clip_id"])
+    for a in live:
+        for b in live:
+            same_topic = (a["label"], a["sublabel"]) == (b["label"], b["sublabel"])
+            if a["clip_id"] < b["clip_id"] and same_topic:
+                assert min(a["t1"], b["t1"]) - max(a["t0"], b["t0"]) < 1.0, f"duplicated: {a['text']}"
+    sentences = [{**s, "t0": moved(s["t0"]), "t1": moved(s["t1"])} for s in script["sentences"]]
+    for extra in (c for c in live if c["clip_id"] not in matched):
+        assert expected_topic(extra, sentences) == (extra["label"], extra["sublabel"]), extra["text"]
 
 
 # Test rooms belong to a brand, so every review they get must carry it into the training examples.
