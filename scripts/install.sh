@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(ffmpeg fonts-wqy-microhei nginx libnginx-mod-rtmp postgresql)
+APT_PACKAGES=(ffmpeg fonts-wqy-microhei nginx libnginx-mod-rtmp postgresql chromium)
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
