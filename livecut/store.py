@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from livecut.config import ConfigError, expand_path
-from livecut.events import ClipReady, ClipRequest, Fragment, Utterance
+from livecut.events import ClipReady, ClipRequest, Fragment, Utterance, Word
 from livecut.store_db import POSTGRES_SCHEMES, Session, StoreError, migrate, open_database
+from livecut.store_tenancy import DEFAULT_TENANT, VISIBLE_ROOMS, TenancyStore
 
 __all__ = ["MetadataStore", "Room", "StoreError", "build_metadata_store"]
 
@@ -56,6 +57,9 @@ class Room:
     lease_until: float | None = None
     # Where a transcribe worker taking the room over starts replaying; see set_resume_point.
     resume_from: float | None = None
+    # The tenant that owns the room (others see it only through a grant), and the row's last change.
+    tenant: str = DEFAULT_TENANT
+    updated_at: float = 0.0
 
 
 ROOM_COLUMNS = ", ".join(f.name for f in fields(Room))
@@ -72,7 +76,7 @@ def build_metadata_store(config: dict[str, Any]) -> MetadataStore:
     return MetadataStore(url)
 
 
-class MetadataStore:
+class MetadataStore(TenancyStore):
     """A thread-safe store; every method is short and transactional.
 
     `target` is a SQLite file path (or ":memory:") or a postgresql:// URL. Opening applies
@@ -102,13 +106,21 @@ class MetadataStore:
         return self.db.execute(sql, params)
 
     # rooms ---------------------------------------------------------------------------------
-    def create_room(self, name: str, source_type: str, url: str | None = None, brand: str | None = None) -> Room:
+    def create_room(
+        self,
+        name: str,
+        source_type: str,
+        url: str | None = None,
+        brand: str | None = None,
+        tenant: str = DEFAULT_TENANT,
+    ) -> Room:
         room_id = uuid.uuid4().hex[:12]
         key = secrets.token_urlsafe(18) if source_type == "push" else None
+        now = time.time()
         self._execute(
-            "INSERT INTO rooms (id, name, source_type, url, stream_key, status, created_at, brand) "
-            "VALUES (?, ?, ?, ?, ?, 'waiting', ?, ?)",
-            (room_id, name, source_type, url, key, time.time(), brand),
+            "INSERT INTO rooms (id, name, source_type, url, stream_key, status, created_at, brand, tenant, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?)",
+            (room_id, name, source_type, url, key, now, brand, tenant, now),
         )
         return self.room(room_id)
 
@@ -120,14 +132,25 @@ class MetadataStore:
         rows = self._rows(f"SELECT {ROOM_COLUMNS} FROM rooms WHERE stream_key = ?", (stream_key,))
         return Room(**rows[0]) if rows else None
 
-    def rooms(self) -> list[Room]:
-        return [Room(**r) for r in self._rows(f"SELECT {ROOM_COLUMNS} FROM rooms ORDER BY created_at DESC")]
+    def rooms(self, tenant: str | None = None) -> list[Room]:
+        """Every room, newest first; with `tenant`, only the rooms it owns or was granted."""
+        where, params = (f"WHERE id IN {VISIBLE_ROOMS} ", (tenant, tenant)) if tenant is not None else ("", ())
+        rows = self._rows(f"SELECT {ROOM_COLUMNS} FROM rooms {where}ORDER BY created_at DESC", params)
+        return [Room(**r) for r in rows]
+
+    def changed_rooms(self, tenant: str, since: float) -> list[Room]:
+        """The rooms `tenant` sees whose row changed after `since` (Unix time), oldest change first."""
+        rows = self._rows(
+            f"SELECT {ROOM_COLUMNS} FROM rooms WHERE updated_at > ? AND id IN {VISIBLE_ROOMS} ORDER BY updated_at",
+            (since, tenant, tenant),
+        )
+        return [Room(**r) for r in rows]
 
     def set_room_status(self, room_id: str, status: str, error: str | None = None) -> None:
         if status not in ROOM_STATUSES:
             raise ValueError(f"unknown room status {status!r}")
         now = time.time()
-        assignments, params = ["status = ?", "error = ?"], [status, error]
+        assignments, params = ["status = ?", "error = ?", "updated_at = ?"], [status, error, now]
         if status == "live":
             assignments.append("started_at = COALESCE(started_at, ?)")
             params.append(now)
@@ -137,19 +160,20 @@ class MetadataStore:
         self._execute(f"UPDATE rooms SET {', '.join(assignments)} WHERE id = ?", (*params, room_id))
 
     def note_publish(self, room_id: str) -> None:
-        self._execute("UPDATE rooms SET publishes = publishes + 1 WHERE id = ?", (room_id,))
+        self._execute("UPDATE rooms SET publishes = publishes + 1, updated_at = ? WHERE id = ?", (time.time(), room_id))
 
     def advance_timeline(self, room_id: str, media_end: float, next_seq: int) -> None:
         self._execute(
-            f"UPDATE rooms SET media_end = {_at_least('media_end')}, next_seq = {_at_least('next_seq')} WHERE id = ?",
-            (media_end, media_end, next_seq, next_seq, room_id),
+            f"UPDATE rooms SET media_end = {_at_least('media_end')}, next_seq = {_at_least('next_seq')}, "
+            "updated_at = ? WHERE id = ?",
+            (media_end, media_end, next_seq, next_seq, time.time(), room_id),
         )
 
     def mark_processed(self, room_id: str, media_time: float) -> None:
         """Everything before `media_time` is transcribed and segmented (its clip requests are queued)."""
         self._execute(
-            f"UPDATE rooms SET processed_to = {_at_least('processed_to')} WHERE id = ?",
-            (media_time, media_time, room_id),
+            f"UPDATE rooms SET processed_to = {_at_least('processed_to')}, updated_at = ? WHERE id = ?",
+            (media_time, media_time, time.time(), room_id),
         )
 
     # ingest leases -------------------------------------------------------------------------
@@ -210,6 +234,11 @@ class MetadataStore:
         rows = self._rows("SELECT seq FROM fragments WHERE room = ? AND discontinuity = 1", (room_id,))
         return {r["seq"] for r in rows}
 
+    def recorded_span(self, room_id: str) -> tuple[float, float] | None:
+        """The media time from the room's first stored fragment to the end of its last; None before any."""
+        rows = self._rows("SELECT MIN(t0) AS t0, MAX(t1) AS t1 FROM fragments WHERE room = ?", (room_id,))
+        return None if rows[0]["t0"] is None else (rows[0]["t0"], rows[0]["t1"])
+
     # utterances ----------------------------------------------------------------------------
     def add_utterance(self, utterance: Utterance) -> None:
         """Insert an utterance, replacing any of the room's that it mostly overlaps.
@@ -220,16 +249,35 @@ class MetadataStore:
         self.db.transaction(lambda session: _replace_utterance(session, utterance))
 
     def utterances(self, room_id: str) -> list[dict[str, Any]]:
-        return self._rows("SELECT * FROM utterances WHERE room = ? ORDER BY t0", (room_id,))
+        return self._rows(f"SELECT {UTTERANCE_COLUMNS} FROM utterances WHERE room = ? ORDER BY t0", (room_id,))
+
+    def words(self, room_id: str, t0: float, t1: float) -> list[Word]:
+        """The room's words overlapping [t0, t1], in order. An utterance stored without word timings
+        (before they were kept) counts as one word spanning it."""
+        rows = self._rows(
+            "SELECT t0, t1, text, words FROM utterances WHERE room = ? AND t1 > ? AND t0 < ? ORDER BY t0",
+            (room_id, t0, t1),
+        )
+        words = []
+        for row in rows:
+            timed = [Word(*w) for w in json.loads(row["words"])] if row["words"] else []
+            words += timed or [Word(row["t0"], row["t1"], row["text"])]
+        return [w for w in words if w.t1 > t0 and w.t0 < t1]
 
     # clips ---------------------------------------------------------------------------------
     def save_clip(self, clip: ClipReady, latency_s: float | None) -> None:
+        """Record a rendered clip as `ready`, with its bounds (a trim re-renders a clip under its id).
+
+        A re-render without a latency (a trim) keeps the latency the live pipeline measured.
+        """
         record = clip.to_record()
+        now = time.time()
         self._execute(
-            "INSERT INTO clips (clip_id, room, status, t0, t1, label, sublabel, record, latency_s, created_at) "
-            "VALUES (?, ?, 'ready', ?, ?, ?, ?, ?, ?, ?) "
+            "INSERT INTO clips (clip_id, room, status, t0, t1, label, sublabel, record, latency_s, created_at, "
+            "updated_at, confidence) VALUES (?, ?, 'ready', ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (clip_id) DO UPDATE SET status = 'ready', record = excluded.record, error = NULL, "
-            "latency_s = excluded.latency_s",
+            "t0 = excluded.t0, t1 = excluded.t1, latency_s = COALESCE(excluded.latency_s, clips.latency_s), "
+            "updated_at = excluded.updated_at, confidence = excluded.confidence",
             (
                 clip.clip_id,
                 clip.room,
@@ -239,7 +287,9 @@ class MetadataStore:
                 clip.sublabel,
                 json.dumps(record, ensure_ascii=False),
                 latency_s,
-                time.time(),
+                now,
+                now,
+                clip.confidence,
             ),
         )
 
@@ -252,6 +302,41 @@ class MetadataStore:
         """
         return self.db.transaction(lambda session: _queue_clip(session, request))
 
+    def requeue_clip(self, clip_id: str, t0: float, t1: float, text: str) -> bool:
+        """Ask for a done clip again over new bounds (a trim): `rendering`, same id, same label.
+
+        False when there is no such clip or it is still rendering (a second request for it
+        could be overtaken by the first one's result).
+        """
+        return self.db.transaction(lambda session: _requeue_clip(session, clip_id, t0, t1, text))
+
+    def request_clip(self, request: ClipRequest) -> bool:
+        """Queue a clip an operator asked for over any range; False if that clip exists and is not failed.
+
+        Unlike queue_clip, a clip overlapping others of the same label is made all the same.
+        """
+        record = json.dumps({"text": request.text, "source": request.source}, ensure_ascii=False)
+        now = time.time()
+        changed = self._execute(
+            "INSERT INTO clips (clip_id, room, status, t0, t1, label, sublabel, record, created_at, updated_at, "
+            "confidence) VALUES (?, ?, 'rendering', ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (clip_id) DO UPDATE SET status = 'rendering', error = NULL, updated_at = excluded.updated_at "
+            "WHERE clips.status = 'failed'",
+            (
+                request.clip_id,
+                request.room,
+                request.t0,
+                request.t1,
+                request.label,
+                request.sublabel,
+                record,
+                now,
+                now,
+                request.confidence,
+            ),
+        )
+        return changed == 1
+
     def needs_render(self, clip_id: str) -> bool:
         """Whether a clip request is still wanted: queued, or failed and asked for again."""
         rows = self._rows("SELECT status FROM clips WHERE clip_id = ?", (clip_id,))
@@ -261,11 +346,13 @@ class MetadataStore:
         self._execute("UPDATE rooms SET resume_from = ? WHERE id = ?", (media_time, room_id))
 
     def fail_clip(self, clip_id: str, room: str, t0: float, t1: float, label: str, error: str) -> None:
+        now = time.time()
         self._execute(
-            "INSERT INTO clips (clip_id, room, status, t0, t1, label, record, error, created_at) "
-            "VALUES (?, ?, 'failed', ?, ?, ?, '{}', ?, ?) "
-            "ON CONFLICT (clip_id) DO UPDATE SET status = 'failed', error = excluded.error",
-            (clip_id, room, t0, t1, label, error, time.time()),
+            "INSERT INTO clips (clip_id, room, status, t0, t1, label, record, error, created_at, updated_at) "
+            "VALUES (?, ?, 'failed', ?, ?, ?, '{}', ?, ?, ?) "
+            "ON CONFLICT (clip_id) DO UPDATE SET status = 'failed', error = excluded.error, "
+            "updated_at = excluded.updated_at",
+            (clip_id, room, t0, t1, label, error, now, now),
         )
 
     def clip(self, clip_id: str) -> dict[str, Any] | None:
@@ -273,16 +360,54 @@ class MetadataStore:
         return _clip_row(rows[0]) if rows else None
 
     def clips(
-        self, room: str | None = None, label: str | None = None, since: float | None = None, limit: int = 500
+        self,
+        room: str | None = None,
+        label: str | None = None,
+        since: float | None = None,
+        limit: int = 500,
+        *,
+        tenant: str | None = None,
+        sublabel: str | None = None,
+        status: str | None = None,
+        min_confidence: float | None = None,
+        max_confidence: float | None = None,
     ) -> list[dict[str, Any]]:
+        """Clips, newest first, filtered by what is given; with `tenant`, only those of rooms it sees."""
         # Only the filters given: PostgreSQL cannot type a parameter that is only tested for NULL.
-        filters = {"room = ?": room, "label = ?": label, "created_at > ?": since}
-        given = {condition: value for condition, value in filters.items() if value is not None}
-        where = f"WHERE {' AND '.join(given)} " if given else ""
+        filters = [
+            ("room = ?", room),
+            ("label = ?", label),
+            ("sublabel = ?", sublabel),
+            ("status = ?", status),
+            ("created_at > ?", since),
+            ("confidence >= ?", min_confidence),
+            ("confidence <= ?", max_confidence),
+        ]
+        conditions = [condition for condition, value in filters if value is not None]
+        params = [value for _, value in filters if value is not None]
+        if tenant is not None:
+            conditions.append(f"room IN {VISIBLE_ROOMS}")
+            params += [tenant, tenant]
+        where = f"WHERE {' AND '.join(conditions)} " if conditions else ""
+        rows = self._rows(f"SELECT * FROM clips {where}ORDER BY created_at DESC, t0 DESC LIMIT ?", (*params, limit))
+        return [_clip_row(r) for r in rows]
+
+    def changed_clips(self, tenant: str, since: float) -> list[dict[str, Any]]:
+        """The clips of rooms `tenant` sees whose row changed after `since` (Unix time), oldest change first."""
         rows = self._rows(
-            f"SELECT * FROM clips {where}ORDER BY created_at DESC, t0 DESC LIMIT ?", (*given.values(), limit)
+            f"SELECT * FROM clips WHERE updated_at > ? AND room IN {VISIBLE_ROOMS} ORDER BY updated_at",
+            (since, tenant, tenant),
         )
         return [_clip_row(r) for r in rows]
+
+    def latencies(self, room_id: str) -> list[float]:
+        """latency_s of the room's rendered clips (reviewed ones included), in no order."""
+        placeholders = ", ".join("?" * len(DONE_CLIP_STATUSES))
+        rows = self._rows(
+            f"SELECT latency_s FROM clips WHERE room = ? AND status IN ({placeholders}) AND latency_s IS NOT NULL",
+            (room_id, *DONE_CLIP_STATUSES),
+        )
+        return [r["latency_s"] for r in rows]
 
     def review_clip(self, clip_id: str, action: str, label: str, sublabel: str | None) -> dict[str, Any]:
         """Apply an operator's review to a clip and keep it as a labeled example; returns the example."""
@@ -318,8 +443,8 @@ def _at_least(column: str) -> str:
 
 def _write_review(session: Session, example: dict[str, Any], status: str) -> None:
     session.execute(
-        "UPDATE clips SET status = ?, label = ?, sublabel = ? WHERE clip_id = ?",
-        (status, example["label"], example["sublabel"], example["clip_id"]),
+        "UPDATE clips SET status = ?, label = ?, sublabel = ?, updated_at = ? WHERE clip_id = ?",
+        (status, example["label"], example["sublabel"], time.time(), example["clip_id"]),
     )
     columns = ("clip_id", "room", "action", "label", "sublabel", "text", "created_at")
     values = tuple(example[c] for c in columns)
@@ -342,15 +467,18 @@ def _replace_utterance(session: Session, utterance: Utterance) -> None:
         f"DELETE FROM utterances WHERE room = ? AND {_OVERLAP} > 0.5 * (? - ?)",
         (u.room, u.t1, u.t1, u.t0, u.t0, u.t1, u.t0),
     )
+    words = json.dumps([[round(w.t0, 3), round(w.t1, 3), w.text] for w in u.words], ensure_ascii=False)
     session.execute(
-        "INSERT INTO utterances (room, t0, t1, text, lang, label, sublabel, confidence) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        "INSERT INTO utterances (room, t0, t1, text, lang, label, sublabel, confidence, words) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (room, t0) DO UPDATE SET t1 = excluded.t1, text = excluded.text, lang = excluded.lang, "
-        "label = excluded.label, sublabel = excluded.sublabel, confidence = excluded.confidence",
-        (u.room, u.t0, u.t1, u.text, u.lang, u.label, u.sublabel, u.confidence),
+        "label = excluded.label, sublabel = excluded.sublabel, confidence = excluded.confidence, "
+        "words = excluded.words",
+        (u.room, u.t0, u.t1, u.text, u.lang, u.label, u.sublabel, u.confidence, words if u.words else None),
     )
 
 
+UTTERANCE_COLUMNS = "room, t0, t1, text, lang, label, sublabel, confidence"
 # Seconds by which a row's [t0, t1] overlaps a given (t1, t1, t0, t0) span, in SQL both databases run.
 _OVERLAP = "(CASE WHEN t1 < ? THEN t1 ELSE ? END) - (CASE WHEN t0 > ? THEN t0 ELSE ? END)"
 DONE_CLIP_STATUSES = ("ready", "approved", "rejected")
@@ -368,17 +496,34 @@ def _queue_clip(session: Session, request: ClipRequest) -> bool:
     for row in same:
         if row["clip_id"] != r.clip_id:
             session.execute("DELETE FROM clips WHERE clip_id = ?", (row["clip_id"],))
+    now = time.time()
     session.execute(
-        "INSERT INTO clips (clip_id, room, status, t0, t1, label, sublabel, record, created_at) "
-        "VALUES (?, ?, 'rendering', ?, ?, ?, ?, '{}', ?) ON CONFLICT (clip_id) DO NOTHING",
-        (r.clip_id, r.room, r.t0, r.t1, r.label, r.sublabel, time.time()),
+        "INSERT INTO clips (clip_id, room, status, t0, t1, label, sublabel, record, created_at, updated_at, "
+        "confidence) VALUES (?, ?, 'rendering', ?, ?, ?, ?, '{}', ?, ?, ?) ON CONFLICT (clip_id) DO NOTHING",
+        (r.clip_id, r.room, r.t0, r.t1, r.label, r.sublabel, now, now, r.confidence),
+    )
+    return True
+
+
+def _requeue_clip(session: Session, clip_id: str, t0: float, t1: float, text: str) -> bool:
+    rows = session.query("SELECT record FROM clips WHERE clip_id = ? AND status <> 'rendering'", (clip_id,))
+    if not rows:
+        return False
+    record = json.loads(rows[0]["record"]) | {"text": text}
+    session.execute(
+        "UPDATE clips SET status = 'rendering', t0 = ?, t1 = ?, record = ?, error = NULL, updated_at = ? "
+        "WHERE clip_id = ?",
+        (t0, t1, json.dumps(record, ensure_ascii=False), time.time(), clip_id),
     )
     return True
 
 
 def _clip_row(row: dict[str, Any]) -> dict[str, Any]:
     record = json.loads(row["record"])
+    # The record's bounds are those of the rendered files; the row's change first when a trim re-renders.
+    rendered = [record["t0"], record["t1"]] if "t0" in record and "video" in record else None
     record.update(
+        rendered_span=rendered,
         clip_id=row["clip_id"],
         room=row["room"],
         status=row["status"],
@@ -388,6 +533,7 @@ def _clip_row(row: dict[str, Any]) -> dict[str, Any]:
         sublabel=row["sublabel"],
         latency_s=row["latency_s"],
         created_at=row["created_at"],
+        updated_at=row["updated_at"],
         error=row["error"],
     )
     return record
