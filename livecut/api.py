@@ -1,55 +1,44 @@
-"""HTTP API: rooms, clips, and media files (with range requests so a browser can seek)."""
+"""HTTP API: rooms, clips, reviews, media files, the event stream, users and tokens; and the operator web page.
 
-from __future__ import annotations
+Every route but the nginx on_publish callback and /metrics needs credentials (livecut/api_auth.py),
+and a tenant sees only its own and its granted rooms. Every error is JSON {"detail": ...}.
+"""
 
 import asyncio
-from typing import Annotated, Any, Literal
-from urllib.parse import urlparse
+from pathlib import Path
+from typing import Annotated
 
-from fastapi import FastAPI, Form, Header, HTTPException, Query
-from fastapi.responses import PlainTextResponse, Response
-from pydantic import BaseModel, Field, field_validator
+from fastapi import Depends, FastAPI, Form, Header, HTTPException, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
 
+from livecut.api_admin import admin_router
+from livecut.api_auth import Authenticator, session_router
+from livecut.api_clips import clips_router
+from livecut.api_events import HEARTBEAT_S, events_router
+from livecut.api_limits import BodyLimit
+from livecut.api_rooms import rooms_router
+from livecut.api_views import ApiContext, find_room
+from livecut.auth import Principal
+from livecut.bus import Bus
 from livecut.media_http import media_response
 from livecut.metrics import render_latest
 from livecut.reviews import ReviewLog
 from livecut.rooms import RoomManager
-from livecut.store import MetadataStore, Room
+from livecut.store import MetadataStore
 from stream.media_store import MediaStore
 
-PULL_SCHEMES = ("rtmp", "http", "https")
-MEDIA_FIELDS = {"video": "video_url", "captions": "captions_url", "captions_vtt": "captions_vtt_url"}
-MEDIA_FIELDS |= {"thumbnail": "thumbnail_url", "vertical": "vertical_url"}
-
-
-class PushSource(BaseModel):
-    type: Literal["push"]
-
-
-class PullSource(BaseModel):
-    type: Literal["pull"]
-    url: str = Field(max_length=2000)
-
-    @field_validator("url")
-    @classmethod
-    def _supported(cls, url: str) -> str:
-        parsed = urlparse(url)
-        if parsed.scheme not in PULL_SCHEMES or not parsed.netloc:
-            raise ValueError("url must be rtmp://…, http(s)://….flv or http(s)://….m3u8")
-        return url
-
-
-class ClipReview(BaseModel):
-    action: Literal["approve", "reject", "relabel"]
-    label: str | None = Field(default=None, max_length=64)
-    sublabel: str | None = Field(default=None, max_length=64)
-
-
-class RoomCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    source: PushSource | PullSource = Field(discriminator="type")
-    # Routes the room's reviews to the brand's own classifier model (classifier.brand_models).
-    brand: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[\w-][\w.-]*$")
+WEB_DIR = Path(__file__).resolve().parent / "web"
+MAX_BODY_BYTES = 64 * 1024
+DEFAULT_MAX_CLIP_S = 60.0
+TAGS = [
+    {"name": "session", "description": "Sign in to the web page (cookie); API clients send a bearer token."},
+    {"name": "rooms", "description": "Live rooms of your tenant and rooms granted to it."},
+    {"name": "clips", "description": "Clips: list, review, trim."},
+    {"name": "events", "description": "Server-Sent Events of room and clip changes."},
+    {"name": "media", "description": "Clip videos, captions, thumbnails, room recordings."},
+    {"name": "admin", "description": "Users, API tokens, room grants and the audit log of your tenant."},
+]
 
 
 def create_app(
@@ -58,120 +47,83 @@ def create_app(
     manager: RoomManager | None,
     rtmp_base: str,
     reviews: ReviewLog | None = None,
+    *,
+    bus: Bus | None = None,
+    max_clip_s: float = DEFAULT_MAX_CLIP_S,
+    web_dir: Path | None = WEB_DIR,
+    heartbeat_s: float = HEARTBEAT_S,
 ) -> FastAPI:
-    """`rtmp_base` is what publishers are told to push to, e.g. rtmp://127.0.0.1:1935/live."""
-    app = FastAPI(title="livecut", description="Live-commerce clipping engine API.")
+    """`rtmp_base` is what publishers are told to push to, e.g. rtmp://127.0.0.1:1935/live.
 
-    def room_out(room: Room) -> dict[str, Any]:
-        out = {
-            "id": room.id,
-            "name": room.name,
-            "source": {"type": room.source_type, **({"url": room.url} if room.url else {})},
-            "brand": room.brand,
-            "status": room.status,
-            "error": room.error,
-            "created_at": room.created_at,
-            "started_at": room.started_at,
-            "ended_at": room.ended_at,
-            "duration_s": round(room.media_end, 3),
-            "publishes": room.publishes,
-            "processed_to": round(room.processed_to, 3),
-            "counters": store.room_counters(room.id),
-            "playlist_url": f"/media/rooms/{room.id}/index.m3u8",
-        }
-        if room.stream_key:
-            out |= {"stream_key": room.stream_key, "rtmp_url": f"{rtmp_base}/{room.stream_key}"}
-        return out
+    `bus` carries the render requests of trims and range clips; `web_dir`, if it exists, is
+    served at / after every API route.
+    """
+    app = FastAPI(
+        title="livecut",
+        description="Live-commerce clipping engine API.",
+        openapi_tags=TAGS,
+    )
+    ctx = ApiContext(store, media, manager, rtmp_base, reviews, bus, max_clip_s)
+    app.state.api = ctx
+    auth = Authenticator(store)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_exception_handler(Exception, _internal_error)
+    for router in (
+        session_router(store, auth),
+        rooms_router(ctx, auth),
+        clips_router(ctx, auth),
+        events_router(ctx, auth, heartbeat_s=heartbeat_s),
+        admin_router(store, auth),
+    ):
+        app.include_router(router)
+    _add_media_route(app, ctx, auth)
+    _add_unauthenticated_routes(app, manager)
 
-    def clip_out(clip: dict[str, Any]) -> dict[str, Any]:
-        for field_name, url_name in MEDIA_FIELDS.items():
-            clip[url_name] = f"/media/{clip[field_name]}" if clip.get(field_name) else None
-        return clip
+    @app.api_route("/api/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    async def unknown_api_route(path: str) -> None:
+        """JSON 404 for any other /api path, whatever the web folder holds."""
+        raise HTTPException(404, "Not Found")
 
-    def find_room(room_id: str) -> Room:
-        room = store.room(room_id)
-        if room is None:
-            raise HTTPException(404, f"room {room_id} not found")
-        return room
+    if web_dir is not None and web_dir.is_dir():
+        app.mount("/", StaticFiles(directory=web_dir, html=True), name="web")
+    return app
 
-    @app.post("/api/rooms", status_code=201)
-    async def create_room(body: RoomCreate) -> dict[str, Any]:
-        url = body.source.url if isinstance(body.source, PullSource) else None
-        room = store.create_room(body.name, body.source.type, url, brand=body.brand)
-        # Without ingest in this process, an ingest worker adopts the pull room within its lease period.
-        if room.source_type == "pull" and manager is not None:
-            manager.start_pull(room)
-        return room_out(room)
 
-    @app.get("/api/rooms")
-    async def list_rooms() -> list[dict[str, Any]]:
-        return [room_out(room) for room in store.rooms()]
+def close_event_streams(app: FastAPI) -> None:
+    """End the app's open event streams (server shutdown): uvicorn waits for open responses."""
+    app.state.api.closing = True
 
-    @app.get("/api/rooms/{room_id}")
-    async def get_room(room_id: str) -> dict[str, Any]:
-        return room_out(find_room(room_id))
 
-    @app.post("/api/rooms/{room_id}/stop")
-    async def stop_room(room_id: str) -> dict[str, Any]:
-        find_room(room_id)
-        if manager is not None:
-            await manager.stop_room(room_id)
-        else:  # the ingest worker holding the room sees it ended at its next lease renewal
-            store.set_room_status(room_id, "ended")
-        return room_out(find_room(room_id))
+def _add_media_route(app: FastAPI, ctx: ApiContext, auth: Authenticator) -> None:
+    @app.get("/media/{key:path}", tags=["media"], responses={206: {"description": "the requested bytes"}})
+    async def media_file(
+        key: str,
+        principal: Annotated[Principal, Depends(auth.require("viewer"))],
+        range: Annotated[str | None, Header()] = None,
+    ) -> Response:
+        """A media file (clip, captions, thumbnail, fragment, playlist) of a room you see;
+        `Range: bytes=` for seeking. The session cookie works, so a <video src> plays it."""
+        parts = key.split("/")
+        if len(parts) < 3 or parts[0] != "rooms":
+            raise HTTPException(404, "not found")
+        try:
+            find_room(ctx, principal, parts[1])
+        except HTTPException:
+            raise HTTPException(404, "not found") from None
+        return await media_response(ctx.media, key, range)
 
-    @app.get("/api/rooms/{room_id}/utterances")
-    async def room_utterances(room_id: str) -> list[dict[str, Any]]:
-        find_room(room_id)
-        return store.utterances(room_id)
 
-    @app.get("/api/clips")
-    async def list_clips(
-        room: str | None = None,
-        label: str | None = None,
-        since: Annotated[float | None, Query(description="created_at (epoch seconds) lower bound")] = None,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    ) -> list[dict[str, Any]]:
-        return [clip_out(c) for c in store.clips(room=room, label=label, since=since, limit=limit)]
-
-    @app.get("/api/clips/{clip_id}")
-    async def get_clip(clip_id: str) -> dict[str, Any]:
-        clip = store.clip(clip_id)
-        if clip is None:
-            raise HTTPException(404, f"clip {clip_id} not found")
-        return clip_out(clip)
-
-    @app.post("/api/clips/{clip_id}/review")
-    async def review_clip(clip_id: str, body: ClipReview) -> dict[str, Any]:
-        """Approve, reject or relabel a clip. Approvals and relabels become training examples."""
-        clip = store.clip(clip_id)
-        if clip is None or clip["status"] in ("rendering", "failed"):
-            raise HTTPException(404, f"clip {clip_id} not found or not ready")
-        label, sublabel = clip["label"], clip["sublabel"]
-        if body.action == "relabel":
-            if reviews is None or not reviews.knows(body.label, body.sublabel):
-                raise HTTPException(422, f"unknown label {body.label!r} / sublabel {body.sublabel!r}")
-            label, sublabel = body.label, body.sublabel
-        example = store.review_clip(clip_id, body.action, label, sublabel)
-        if reviews is not None and body.action != "reject":
-            room = store.room(clip["room"])
-            reviews.append(example, brand=room.brand if room else None)
-        return clip_out(store.clip(clip_id))
-
-    @app.get("/media/{key:path}")
-    async def media_file(key: str, range: Annotated[str | None, Header()] = None) -> Response:
-        """A media file (clip, captions, thumbnail, fragment, playlist); `Range: bytes=` for seeking."""
-        return await media_response(media, key, range)
-
+def _add_unauthenticated_routes(app: FastAPI, manager: RoomManager | None) -> None:
     @app.get("/metrics", include_in_schema=False)
     async def metrics(accept: Annotated[str | None, Header()] = None) -> Response:
         """Prometheus metrics of this process (the rooms gauge reads the store, hence the thread)."""
         body, content_type = await asyncio.to_thread(render_latest, None, accept)
         return Response(body, media_type=content_type)
 
-    @app.post("/api/rtmp/on_publish", response_class=PlainTextResponse)
+    @app.post("/api/rtmp/on_publish", response_class=PlainTextResponse, tags=["rooms"])
     async def nginx_on_publish(app_name: Annotated[str, Form(alias="app")], name: Annotated[str, Form()]) -> str:
-        """nginx-rtmp's on_publish callback: 2xx lets the publisher in, 403 refuses it."""
+        """nginx-rtmp's on_publish callback: 2xx lets the publisher in, 403 refuses it. No credentials:
+        the stream key is the secret."""
         if manager is None:
             raise HTTPException(503, "no ingest role in this process: point on_publish at one that has it")
         room_id = await manager.authorize(app_name, name)
@@ -180,4 +132,6 @@ def create_app(
         manager.pull_from_front(room_id, name)
         return "ok"
 
-    return app
+
+async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": "internal server error"}, status_code=500)

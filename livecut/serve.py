@@ -16,12 +16,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
 
-from livecut.api import create_app
+from livecut.api import close_event_streams, create_app
+from livecut.auth import FIRST_ADMIN, first_start_admin
 from livecut.bus import build_bus
 from livecut.config import ConfigError, expand_path
 from livecut.instrumented_bus import InstrumentedBus
@@ -40,6 +42,8 @@ from stream.rtmp.server import RtmpServer
 log = logging.getLogger(__name__)
 
 ROLES = ("api", "ingest", "transcribe", "render")
+# How long uvicorn may take to finish open responses at shutdown before it is cancelled.
+HTTP_SHUTDOWN_S = 5.0
 
 
 class _ApiServer(uvicorn.Server):
@@ -84,6 +88,7 @@ class LivecutServer:
         self.tasks: list[asyncio.Task] = []
         self.rtmp: RtmpServer | None = None
         self.http: _ApiServer | None = None
+        self.http_task: asyncio.Task | None = None
         self.metrics_http: tuple | None = None
 
     def _room_manager(self, worker_id: str | None) -> RoomManager:
@@ -118,16 +123,36 @@ class LivecutServer:
         return f"http://{self.config['metrics']['host']}:{self.metrics_http[0].server_port}/metrics"
 
     async def _start_http(self, rtmp_base: str) -> str:
-        app = create_app(self.services.store, self.services.media, self.manager, rtmp_base, self._review_log())
+        self._first_start()
+        app = create_app(
+            self.services.store,
+            self.services.media,
+            self.manager,
+            rtmp_base,
+            self._review_log(),
+            bus=self.services.bus,
+            max_clip_s=self.config["segments"]["max_s"],
+        )
         server = self.config["server"]
         self.http = _ApiServer(
             uvicorn.Config(app, host=server["host"], port=server["port"], log_level="warning", lifespan="off")
         )
-        self.tasks.append(asyncio.create_task(self.http.serve()))
+        self.http_task = asyncio.create_task(self.http.serve())
+        self.tasks.append(self.http_task)
         while not self.http.started:
             await asyncio.sleep(0.05)
         port = self.http.servers[0].sockets[0].getsockname()[1]
         return f"http://{server['host']}:{port}"
+
+    def _first_start(self) -> None:
+        """Auth is on from the start: a store without users gets an admin, its password shown once."""
+        password = first_start_admin(self.services.store, os.environ)
+        if password is not None:
+            print(
+                f'livecut: first start: admin user "{FIRST_ADMIN}", password {password} '
+                "(shown once; change it with livecut user passwd)",
+                flush=True,
+            )
 
     def _review_log(self) -> ReviewLog:
         classes = {(c.label, c.sublabel) for c in load_taxonomy(self.config["taxonomy"])}
@@ -156,7 +181,10 @@ class LivecutServer:
         if self.embedded:
             await self.services.bus.drain()
         if self.http is not None:
+            # Open event streams end within a poll, so uvicorn can finish their responses and exit.
+            close_event_streams(self.http.config.app)
             self.http.should_exit = True
+            await asyncio.wait([self.http_task], timeout=HTTP_SHUTDOWN_S)
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:
