@@ -7,12 +7,12 @@ import os
 import sys
 from pathlib import Path
 
-from livecut import cli_classify, cli_clip, cli_serve, cli_worker
+from livecut import cli_classify, cli_clip, cli_serve, cli_users, cli_worker
 from livecut.config import ConfigError, load_config
 from livecut.logs import configure_from_config
 
 EPILOG = "Every default is in config.toml at the repository root; --config FILE overrides any of its keys."
-COMMAND_MODULES = (cli_clip, cli_serve, cli_worker, cli_classify)
+COMMAND_MODULES = (cli_clip, cli_serve, cli_worker, cli_classify, cli_users)
 
 
 def main(argv: list[str] | None = None) -> int:

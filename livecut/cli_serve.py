@@ -9,7 +9,10 @@ import signal
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+
+from livecut.config import ConfigError
 
 DEMO_SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "zh_live.mp4"
 
@@ -58,19 +61,37 @@ async def _serve(config: dict, roles: tuple[str, ...], demo: bool, exit_after_de
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     waiters = [asyncio.create_task(stop.wait())]
+    revoke = None
     if demo:
-        waiters.append(asyncio.create_task(_demo(endpoints, exit_after_demo)))
+        token, revoke = _demo_token(server)
+        waiters.append(asyncio.create_task(_demo(endpoints, exit_after_demo, token)))
     await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
     print("livecut: shutting down: finishing open clips…", file=sys.stderr)
+    if revoke is not None:
+        revoke()
     await server.stop()
     for waiter in waiters:
         waiter.cancel()
     return 0
 
 
-async def _demo(endpoints, exit_after: bool) -> None:
+def _demo_token(server) -> tuple[str, Callable[[], None]]:
+    """An API token of an admin for the demo's own calls, made in-process and revoked at shutdown."""
+    from livecut.auth import hash_secret, new_token
+
+    store = server.services.store
+    admin = next((u for u in store.users() if u["role"] == "admin"), None)
+    if admin is None:
+        raise ConfigError("--demo needs an admin user (the first start makes one)")
+    token = new_token()
+    made = store.create_token(admin["username"], "demo", hash_secret(token))
+    return token, lambda: store.revoke_token(made["id"])
+
+
+async def _demo(endpoints, exit_after: bool, token: str) -> None:
+    auth = {"Authorization": f"Bearer {token}"}
     room = await asyncio.to_thread(
-        _post_json, f"{endpoints.http_url}/api/rooms", {"name": "demo", "source": {"type": "push"}}
+        _post_json, f"{endpoints.http_url}/api/rooms", {"name": "demo", "source": {"type": "push"}}, auth
     )
     print(f"livecut: demo room {room['id']}: OBS server {endpoints.rtmp_base}  stream key {room['stream_key']}")
     print(f"livecut: clips appear at {endpoints.http_url}/api/clips?room={room['id']}")
@@ -81,12 +102,12 @@ async def _demo(endpoints, exit_after: bool) -> None:
     published = asyncio.create_task(publisher.wait())
     while not published.done():
         await asyncio.sleep(1.0)
-        await _print_new_clips(endpoints.http_url, room["id"], seen)
+        await _print_new_clips(endpoints.http_url, room["id"], seen, auth)
     deadline = time.time() + 600
     while time.time() < deadline:
         await asyncio.sleep(1.0)
-        await _print_new_clips(endpoints.http_url, room["id"], seen)
-        state = await asyncio.to_thread(_get_json, f"{endpoints.http_url}/api/rooms/{room['id']}")
+        await _print_new_clips(endpoints.http_url, room["id"], seen, auth)
+        state = await asyncio.to_thread(_get_json, f"{endpoints.http_url}/api/rooms/{room['id']}", auth)
         done = state["processed_to"] >= state["duration_s"] - 0.01 and not state["counters"]["rendering"]
         if state["status"] != "live" and done:
             break
@@ -99,8 +120,8 @@ async def _demo(endpoints, exit_after: bool) -> None:
         await asyncio.Event().wait()
 
 
-async def _print_new_clips(http_url: str, room_id: str, seen: set[str]) -> None:
-    clips = await asyncio.to_thread(_get_json, f"{http_url}/api/clips?room={room_id}")
+async def _print_new_clips(http_url: str, room_id: str, seen: set[str], auth: dict[str, str]) -> None:
+    clips = await asyncio.to_thread(_get_json, f"{http_url}/api/clips?room={room_id}", auth)
     for clip in reversed(clips):
         if clip["clip_id"] not in seen and clip["status"] == "ready":
             seen.add(clip["clip_id"])
@@ -111,14 +132,14 @@ async def _print_new_clips(http_url: str, room_id: str, seen: set[str]) -> None:
             )
 
 
-def _get_json(url: str) -> dict | list:
-    with urllib.request.urlopen(url, timeout=10) as response:
+def _get_json(url: str, auth: dict[str, str]) -> dict | list:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=auth), timeout=10) as response:
         return json.load(response)
 
 
-def _post_json(url: str, body: dict) -> dict:
+def _post_json(url: str, body: dict, auth: dict[str, str]) -> dict:
     request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json", **auth}, method="POST"
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.load(response)
