@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import signal
 import socket
 import statistics
@@ -25,6 +26,9 @@ from pathlib import Path
 
 SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "zh_live.mp4"
 TICKS = os.sysconf("SC_CLK_TCK")
+# The throwaway server's first admin; `call` signs in with it.
+ADMIN_PASSWORD = secrets.token_urlsafe(16)
+_session: dict[str, str] = {}
 
 
 def free_port() -> int:
@@ -35,9 +39,20 @@ def free_port() -> int:
 
 def call(url: str, body: dict | None = None):
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=60) as response:
+    headers = {"Content-Type": "application/json", **_signed_in(url)}
+    with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers), timeout=60) as response:
         return json.load(response)
+
+
+def _signed_in(url: str) -> dict[str, str]:
+    """The session cookie of the server at `url` (signing in as its first admin once)."""
+    base = url.split("/api/", 1)[0]
+    if base not in _session:
+        login = json.dumps({"username": "admin", "password": ADMIN_PASSWORD}).encode()
+        request = urllib.request.Request(f"{base}/api/login", data=login, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            _session[base] = response.headers["set-cookie"].split(";", 1)[0]
+    return {"Cookie": _session[base]}
 
 
 def cpu_seconds(pid: int) -> float:
@@ -54,7 +69,10 @@ def start_server(root: Path, extra_config: str) -> tuple[subprocess.Popen, str]:
     )
     log = (root / "serve.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "livecut.cli", "serve", "--config", str(config)], stdout=log, stderr=log
+        [sys.executable, "-m", "livecut.cli", "serve", "--config", str(config)],
+        stdout=log,
+        stderr=log,
+        env={**os.environ, "LIVECUT_ADMIN_PASSWORD": ADMIN_PASSWORD},
     )
     base = f"http://127.0.0.1:{http_port}"
     for _ in range(240):

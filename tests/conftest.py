@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -19,6 +20,8 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Every `livecut serve` a test starts inherits this as its first admin's password, and Api signs in with it.
+os.environ.setdefault("LIVECUT_ADMIN_PASSWORD", secrets.token_urlsafe(16))
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LIVECUT = [sys.executable, "-m", "livecut.cli"]
@@ -125,11 +128,27 @@ TEST_BRAND = "brand-a"
 
 
 class Api:
-    def __init__(self, base: str) -> None:
+    """A client of one server, signed in as its first admin (LIVECUT_ADMIN_PASSWORD) on first use."""
+
+    def __init__(self, base: str, username: str = "admin", password: str | None = None) -> None:
         self.base = base
+        self.username = username
+        self.password = password or os.environ.get("LIVECUT_ADMIN_PASSWORD", "")
+        self.cookie = ""
+
+    def auth(self) -> dict[str, str]:
+        """The session cookie header, signing in first if there is none yet."""
+        if not self.cookie:
+            data = json.dumps({"username": self.username, "password": self.password}).encode()
+            request = urllib.request.Request(
+                self.base + "/api/login", data=data, headers={"Content-Type": "application/json"}, method="POST"
+            )
+            with urllib.request.urlopen(request, timeout=30) as response:
+                self.cookie = response.headers["set-cookie"].split(";", 1)[0]
+        return {"Cookie": self.cookie}
 
     def get(self, path: str, headers: dict | None = None):
-        request = urllib.request.Request(self.base + path, headers=headers or {})
+        request = urllib.request.Request(self.base + path, headers={**self.auth(), **(headers or {})})
         with urllib.request.urlopen(request, timeout=30) as response:
             body = response.read()
             kind = response.headers.get("content-type", "")
@@ -138,7 +157,7 @@ class Api:
     def post(self, path: str, body: dict | None = None) -> tuple[int, dict]:
         data = json.dumps(body or {}).encode()
         request = urllib.request.Request(
-            self.base + path, data=data, headers={"Content-Type": "application/json"}, method="POST"
+            self.base + path, data=data, headers={"Content-Type": "application/json", **self.auth()}, method="POST"
         )
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
@@ -187,8 +206,12 @@ def server(tmp_path_factory):
 
 
 def _responds(api: Api) -> bool:
+    """The API answers (401 included: it is up, this client is only not signed in yet)."""
     try:
-        return api.get("/api/rooms")[0] == 200
+        with urllib.request.urlopen(api.base + "/api/me", timeout=5):
+            return True
+    except urllib.error.HTTPError:
+        return True
     except OSError:
         return False
 
