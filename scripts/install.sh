@@ -27,3 +27,15 @@ echo "install: python packages into .venv"
 
 echo "install: model weights"
 .venv/bin/livecut models
+
+# The operator web page's browser modules (hls.js), exactly as livecut/web/package-lock.json pins
+# them; the page imports them from livecut/web/node_modules as they are (no build step).
+if [ -f livecut/web/package-lock.json ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "install: apt packages nodejs npm"
+        sudo_if_needed apt-get update -qq
+        sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+    fi
+    echo "install: web page modules into livecut/web/node_modules"
+    npm ci --prefix livecut/web --no-audit --no-fund --loglevel=error
+fi
