@@ -26,6 +26,7 @@ import av
 import pytest
 from conftest import Api, start_serve
 from fastapi.testclient import TestClient
+from servers.postgres import postgres_server_fixture, postgres_url_fixture
 
 from livecut import api_events
 from livecut.api import create_app
@@ -33,13 +34,17 @@ from livecut.auth import first_start_admin, hash_password, hash_secret, new_toke
 from livecut.bus import MemoryBus
 from livecut.cli import main
 from livecut.config import load_config
-from livecut.events import ClipReady, Utterance, Word
+from livecut.events import ClipReady, ClipRequest, Utterance, Word
 from livecut.live import LiveServices, RenderWorker
 from livecut.reviews import ReviewLog
 from livecut.store import MetadataStore
+from livecut.store_tenancy import GrantError
 from segmenter.taxonomy import load_taxonomy
 from stream.media_store import LocalMediaStore
 from stream.recorder import FragmentRecorder
+
+postgres_server = postgres_server_fixture()
+postgres_url = postgres_url_fixture()
 
 TENANTS = {"brand-a": "brand", "brand-b": "brand", "mcn-m": "mcn"}
 USERS = {
@@ -134,6 +139,72 @@ def world(tmp_path) -> Iterator[World]:
         populate(built)
         yield built
     store.close()
+
+
+# the store, on both databases -------------------------------------------------------------------
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request, tmp_path) -> Iterator[MetadataStore]:
+    target = tmp_path / "livecut.db" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    opened = MetadataStore(target)
+    yield opened
+    opened.close()
+
+
+def test_tenancy_tables_on_both_databases(store):
+    for name, kind in TENANTS.items():
+        store.ensure_tenant(name, kind)
+    assert store.ensure_tenant("brand-a", "mcn")["kind"] == "brand", "an existing tenant keeps its kind"
+    assert store.create_user("alice", "brand-a", "admin", "scrypt$x") and not store.create_user(
+        "alice", "mcn-m", "viewer", "y"
+    )
+    store.create_user("mia", "mcn-m", "operator", "scrypt$y")
+    token = store.create_token("mia", "ci", "hash-1")
+    assert store.user_by_token("hash-1")["username"] == "mia" and store.revoke_token(token["id"])
+    assert store.user_by_token("hash-1") is None and not store.revoke_token(token["id"])
+    store.create_session("session-hash", "alice", 60)
+    assert store.user_by_session("session-hash")["tenant"] == "brand-a"
+    store.create_session("expired-hash", "alice", -1)
+    assert store.user_by_session("expired-hash") is None
+    a = store.create_room("a", "push", tenant="brand-a")
+    b = store.create_room("b", "push", tenant="brand-b")
+    assert [r.id for r in store.rooms(tenant="brand-a")] == [a.id] and len(store.rooms()) == 2
+    with pytest.raises(GrantError):
+        store.grant_room("brand-a", b.id)
+    since = time.time() - 0.001
+    assert store.grant_room("mcn-m", b.id) and not store.grant_room("mcn-m", b.id)
+    assert store.sees_room("mcn-m", b.id) and not store.sees_room("mcn-m", a.id)
+    assert [r.id for r in store.changed_rooms("mcn-m", since)] == [b.id]
+    store.save_clip(ready_clip(a.id, "ca"), 3.0)
+    store.save_clip(ready_clip(b.id, "cb"), 5.0)
+    assert [c["clip_id"] for c in store.clips(tenant="mcn-m")] == ["cb"]
+    assert [c["clip_id"] for c in store.changed_clips("brand-a", since)] == ["ca"]
+    assert [c["clip_id"] for c in store.clips(tenant="brand-a", min_confidence=0.5, status="ready")] == ["ca"]
+    store.audit("mia", "mcn-m", "clip.review", "clip:cb", {"action": "approve"}, b.id)
+    store.audit("alice", "brand-a", "room.create", f"room:{a.id}", room=a.id)
+    assert [e["username"] for e in store.audit_log("brand-b")] == ["mia"], "the owner sees what was done in its room"
+    assert [e["action"] for e in store.audit_log("brand-a")] == ["room.create"]
+    assert store.delete_user("mia") and store.user_by_session("x") is None and store.users("mcn-m") == []
+
+
+def test_a_clip_is_requeued_over_new_bounds_and_saved_with_them(store):
+    room = store.create_room("r", "push", tenant="default")
+    store.add_utterance(Utterance(room.id, 1.0, 3.0, "abc", "en", words=[Word(1.0, 2.0, " a"), Word(2.0, 3.0, " b")]))
+    store.add_utterance(Utterance(room.id, 4.0, 5.0, "old row", "en"))
+    assert [w.text for w in store.words(room.id, 1.5, 4.5)] == [" a", " b", "old row"]
+    assert store.utterances(room.id)[0]["text"] == "abc"
+    store.save_clip(ready_clip(room.id, "c1", 1.0, 9.0), 2.5)
+    assert store.requeue_clip("c1", 2.0, 6.0, "trimmed") and not store.requeue_clip("c1", 2.0, 7.0, "again")
+    clip = store.clip("c1")
+    assert (clip["status"], clip["t0"], clip["t1"], clip["text"]) == ("rendering", 2.0, 6.0, "trimmed")
+    assert clip["rendered_span"] == [1.0, 9.0] and store.needs_render("c1")
+    store.save_clip(ready_clip(room.id, "c1", 2.0, 6.0), None)
+    clip = store.clip("c1")
+    assert (clip["status"], clip["t0"], clip["t1"], clip["latency_s"]) == ("ready", 2.0, 6.0, 2.5)
+    request = ClipRequest("c2", room.id, "room", 1.2, 8.8, "price_promo", None, "x", confidence=1.0)
+    assert store.request_clip(request) and not store.request_clip(request)
+    store.fail_clip("c2", room.id, 1.2, 8.8, "price_promo", "no")
+    assert store.request_clip(request) and store.clip("c2")["status"] == "rendering"
+    assert store.recorded_span(room.id) is None
 
 
 # sessions --------------------------------------------------------------------------------------
