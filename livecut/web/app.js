@@ -185,13 +185,20 @@ function onKey(event) {
   if (pageKeys) pageKeys(event);
 }
 
+// The session ended outside this page (expired, password changed, logged out in another tab).
+function signedOutElsewhere() {
+  if (!session.user) return;
+  toast("Your session has ended: log in again.", "info");
+  session.afterLogin = location.hash;
+  endSession();
+}
+
 async function boot() {
-  whenUnauthorized(() => {
-    if (!session.user) return;
-    toast("Your session has ended: log in again.", "info");
-    endSession();
+  whenUnauthorized(signedOutElsewhere);
+  on("state", (state) => {
+    if (state === "signed-out") signedOutElsewhere();
+    else showLiveState(state);
   });
-  on("state", showLiveState);
   try {
     session.user = await Api.me();
     connectEvents();

@@ -1,6 +1,7 @@
 // The live feed: one EventSource on /api/events for the whole page. Pages subscribe to
 // "clip" and "room" (the changed object) and to "resync": the stream was down a while and
-// events may have been missed, so re-read the lists. "state" reports "live" or "offline".
+// events may have been missed, so re-read the lists. "state" reports "live", "offline" or
+// "signed-out" (the session ended).
 
 const listeners = { clip: new Set(), room: new Set(), resync: new Set(), state: new Set() };
 const RETRY_MS = 3000;
@@ -40,9 +41,23 @@ export function connectEvents() {
     if (source && source.readyState === EventSource.CLOSED) {
       source = null;
       clearTimeout(retryTimer);
-      retryTimer = setTimeout(connectEvents, RETRY_MS);
+      retryTimer = setTimeout(reconnectIfSignedIn, RETRY_MS);
     }
   });
+}
+
+// A stream refused because the session ended must not be retried forever: tell the page instead.
+async function reconnectIfSignedIn() {
+  try {
+    const response = await fetch("/api/me", { credentials: "same-origin" });
+    if (response.status === 401) {
+      emit("state", "signed-out");
+      return;
+    }
+  } catch {
+    // livecut is unreachable: keep trying, the stream tells when it is back.
+  }
+  connectEvents();
 }
 
 export function disconnectEvents() {

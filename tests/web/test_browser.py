@@ -31,8 +31,8 @@ CHROMIUM_ARGS = [
 ]
 # A live room's first clip: ingest, transcription and rendering on a busy machine.
 PIPELINE_TIMEOUT_S = 240
-# Published in real time: two selling points, fabric (8-19 s) and drape (20-31 s), closed by the next topic.
-PUBLISH_S = "34"
+# Published in real time: fabric (8-19 s) is clipped when drape (20-31 s) begins, well before the end.
+PUBLISH_S = "40"
 RENDER_TIMEOUT_S = 120
 VIEWER = ("viewer1", "viewer-password-1")
 
@@ -94,6 +94,12 @@ def ready_clips(api: Api, room_id: str) -> list[dict]:
     return [c for c in api.clips(room_id) if c["status"] == "ready"]
 
 
+def save_screenshot(page, path: Path, capsys, full_page: bool = False) -> None:
+    page.screenshot(path=str(path), full_page=full_page)
+    with capsys.disabled():  # shown without -s too
+        print(f"\nscreenshot: {path}")
+
+
 def shown_seconds(text: str) -> float:
     """'12.8 s' → 12.8"""
     return float(text.strip().removesuffix("s").strip())
@@ -129,7 +135,22 @@ def test_log_in_and_a_live_clip_appears_in_the_queue_without_reload(server, sess
     assert order == [c["clip_id"] for c in clips], "newest first, like the API"
 
 
-def test_approve_with_the_keyboard(server, session, artifacts):
+def test_the_spoken_word_is_highlighted_while_the_clip_plays(server, session):
+    api, page, room = server["api"], session["page"], session["room"]
+    clip = ready_clips(api, room["id"])[0]
+    word = clip["words"][len(clip["words"]) // 2]
+    video = card(page, clip["clip_id"]).locator("video")
+    # Video time 0 is the clip's in point on the room timeline.
+    video.evaluate(
+        "(v, t) => new Promise(done => { const go = () => { v.addEventListener('seeked', done, {once: true});"
+        " v.currentTime = t; }; v.readyState >= 1 ? go() : v.addEventListener('loadedmetadata', go, {once: true}); })",
+        (word["t0"] + word["t1"]) / 2 - clip["t0"],
+    )
+    highlighted = card(page, clip["clip_id"]).locator(".transcript .word.current")
+    assert highlighted.count() == 1 and highlighted.inner_text() == word["text"]
+
+
+def test_approve_with_the_keyboard(server, session, artifacts, capsys):
     api, page, room = server["api"], session["page"], session["room"]
     clip = ready_clips(api, room["id"])[0]
     card(page, clip["clip_id"]).locator(".card-head").click()
@@ -137,9 +158,7 @@ def test_approve_with_the_keyboard(server, session, artifacts):
     card(page, clip["clip_id"], "approved").wait_for()
     wait_for(lambda: api.get(f"/api/clips/{clip['clip_id']}")[1]["status"] == "approved", 10, "the approval saved")
     page.evaluate("window.scrollTo(0, 0)")
-    path = artifacts / "queue.png"
-    page.screenshot(path=str(path))
-    print(f"\nscreenshot: {path}")
+    save_screenshot(page, artifacts / "queue.png", capsys)
 
 
 def test_trim_a_clip_and_see_the_re_rendered_duration(server, session):
@@ -168,7 +187,7 @@ def test_trim_a_clip_and_see_the_re_rendered_duration(server, session):
     assert saved["duration"] == pytest.approx(after, abs=0.06)
 
 
-def test_replay_the_room_and_clip_a_range(server, session, artifacts):
+def test_replay_the_room_and_clip_a_range(server, session, artifacts, capsys):
     api, page, room = server["api"], session["page"], session["room"]
     page.goto(f"/#/replay/{room['id']}")
     page.wait_for_selector("ol.utterances li")
@@ -181,9 +200,7 @@ def test_replay_the_room_and_clip_a_range(server, session, artifacts):
     page.fill(".range-form input[name=t0]", "2.0")
     page.fill(".range-form input[name=t1]", "6.0")
     page.select_option(".range-form select[name=label]", "price_promo")
-    path = artifacts / "replay.png"
-    page.screenshot(path=str(path), full_page=True)
-    print(f"\nscreenshot: {path}")
+    save_screenshot(page, artifacts / "replay.png", capsys, full_page=True)
     page.click(".range-form button[type=submit]")
     made = wait_for(
         lambda: [c for c in api.clips(room["id"]) if c["label"] == "price_promo" and c["t0"] == pytest.approx(2.0)],
@@ -229,3 +246,59 @@ def test_a_viewer_cannot_approve(server, session, browser):
     finally:
         page.context.close()
     assert not errors, f"JavaScript errors on the viewer's page: {errors}"
+
+
+def test_rooms_page_creates_shows_the_key_on_demand_stops_and_reports_errors(server, session):
+    api, page = server["api"], session["page"]
+    page.on("dialog", lambda dialog: dialog.accept())  # the stop confirmation
+    page.goto("/#/rooms")
+    form = page.locator("form.create-room")
+    form.locator("input[name=name]").fill("obs room")
+    form.locator("button[type=submit]").click()
+    row = page.locator("table.rooms tr", has_text="obs room")
+    row.wait_for()
+    created = next(r for r in api.get("/api/rooms")[1] if r["name"] == "obs room")
+    assert created["stream_key"] not in row.inner_text(), "the key stays hidden until asked for"
+    assert row.locator(".rtmp-url").inner_text() == created["rtmp_url"].removesuffix("/" + created["stream_key"])
+    row.locator("button.show-key").click()
+    page.locator(f'tr[data-room-id="{created["id"]}"] .stream-key', has_text=created["stream_key"]).wait_for()
+    page.locator(f'tr[data-room-id="{created["id"]}"] button.reject').click()
+    page.locator(f'tr[data-room-id="{created["id"]}"][data-status="ended"]').wait_for()
+    assert api.room(created["id"])["status"] == "ended"
+    # livecut's error message reaches the operator as a toast, not a blank page.
+    form.locator("select[name=type]").select_option("pull")
+    form.locator("input[name=name]").fill("bad pull")
+    form.locator("input[name=url]").fill("ftp://example.com/live")
+    form.locator("button[type=submit]").click()
+    page.locator(".toast-error", has_text="url must be").wait_for()
+
+
+def test_relabel_and_bulk_approve_with_the_keyboard(server, session):
+    api, page, room = server["api"], session["page"], session["room"]
+    wait_for(lambda: settled(api, room["id"]), timeout=RENDER_TIMEOUT_S, what="the range clip to render")
+    page.goto(f"/#/queue?room={room['id']}&status=ready")
+    clips = ready_clips(api, room["id"])
+    assert len(clips) >= 2, clips
+    first, rest = clips[0], clips[1:]
+    for clip in clips:
+        card(page, clip["clip_id"], "ready").wait_for()
+    card(page, first["clip_id"]).locator(".card-head").click()
+    page.keyboard.press("l")
+    relabel = card(page, first["clip_id"]).locator("form.relabel")
+    relabel.locator("select[name=label]").select_option("call_to_action")
+    relabel.locator("select[name=label]").press("Enter")
+    card(page, first["clip_id"], "approved").locator(".label", has_text="call_to_action").wait_for()
+    saved = api.get(f"/api/clips/{first['clip_id']}")[1]
+    assert (saved["label"], saved["sublabel"], saved["status"]) == ("call_to_action", None, "approved")
+    for clip in rest:
+        card(page, clip["clip_id"]).locator(".card-head").click()
+        page.keyboard.press("x")
+    page.locator(".bulkbar", has_text=f"{len(rest)} selected").wait_for()
+    page.keyboard.press("Shift+A")
+    for clip in rest:
+        card(page, clip["clip_id"], "approved").wait_for()
+    wait_for(
+        lambda: all(api.get(f"/api/clips/{c['clip_id']}")[1]["status"] == "approved" for c in rest),
+        10,
+        "the bulk approval saved",
+    )
