@@ -20,6 +20,7 @@ export function mountQueue(view, ctx) {
   const rooms = new Map(); // room id → room
   let current = null; // the card the keys act on
   let unmounted = false;
+  let loads = 0; // a list that arrives after a newer request (filters changed) is dropped
 
   const roomSelect = h("select", { name: "room", "aria-label": "room" });
   const list = h("div", { class: "cards", id: "cards" });
@@ -90,9 +91,10 @@ export function mountQueue(view, ctx) {
   // ----- loading and the live feed -----
 
   async function load() {
+    const generation = ++loads;
     try {
       const [roomList, clips] = await Promise.all([Api.rooms(), Api.clips(filters)]);
-      if (unmounted) return;
+      if (unmounted || generation !== loads) return;
       for (const room of roomList) rooms.set(room.id, room);
       renderRoomOptions();
       // Oldest first, so each insert lands above the previous one: newest ends on top.
@@ -119,8 +121,8 @@ export function mountQueue(view, ctx) {
   function insertCard(clip, fresh) {
     const card = createCard(clip, { roomName, canReview: ctx.canReview, actions: cardActions });
     cards.set(clip.clip_id, card);
-    const after = orderedCards().find((other) => (other.clip.created_at ?? 0) < (clip.created_at ?? 0));
-    if (after) list.insertBefore(card.el, after.el);
+    const older = orderedCards().find((other) => (other.clip.created_at ?? 0) < (clip.created_at ?? 0));
+    if (older) list.insertBefore(card.el, older.el);
     else list.append(card.el);
     if (fresh) {
       card.el.classList.add("fresh");
