@@ -29,7 +29,7 @@ from livecut.metrics import clip_made, error, observe_stage
 from livecut.pipeline import Classifier
 from livecut.room_classifiers import RoomClassifiers
 from livecut.settings import render_settings, segment_settings
-from livecut.store import MetadataStore
+from livecut.store import MetadataStore, Room
 from segmenter.segment_builder import SegmentBuilder
 from segmenter.transcriber import Transcriber, TranscriberSettings
 from stream.fragment_audio import FragmentAudio
@@ -60,6 +60,7 @@ class _RoomSpeech:
     builder: SegmentBuilder
     classifier: Classifier
     last_seq: int | None = None
+    last_t0: float | None = None
 
     def resume_point(self, media_now: float) -> float:
         """The earliest media time this state still depends on: open VAD speech or an open topic run."""
@@ -128,16 +129,24 @@ class TranscribeWorker:
         """The room's state, ready for what comes at `media_t`, the utterances a replay made, and
         the media time from which audio is new to that state."""
         speech = self.rooms.get(room)
-        if speech is not None and (seq is None or speech.last_seq is None or seq <= speech.last_seq + 1):
+        record = self.services.store.room(room)
+        if speech is not None and not self._stale(speech, record):
             return speech, [], -math.inf
         if speech is not None:
-            log.warning("room %s: fragment %s after %s: state dropped, replaying", room, seq, speech.last_seq)
+            log.warning("room %s: another worker handled it since fragment %s: state dropped", room, speech.last_seq)
         speech = self.rooms[room] = self._room(room)
-        record = self.services.store.room(room)
+        # What an earlier owner processed is not a sign of staleness later: only progress after now is.
+        speech.last_t0 = record.processed_to if record else None
         start = record.resume_from if record and record.resume_from is not None else -math.inf
         if start > -math.inf:
             log.info("room %s: taken over at %.2f s, resuming from %.2f s", room, media_t, start)
         return speech, self._replay(speech, room, seq, start, media_t), start
+
+    @staticmethod
+    def _stale(speech: _RoomSpeech, record: Room | None) -> bool:
+        """Whether another worker processed the room after this one last did (its partition moved
+        away and back). Fragment numbers may skip (an ingest worker died), so they cannot tell."""
+        return record is not None and speech.last_t0 is not None and record.processed_to > speech.last_t0 + 1e-6
 
     def _replay(self, speech: _RoomSpeech, room: str, seq: int | None, start: float, media_t: float) -> list[Utterance]:
         if start == -math.inf or start >= media_t:
@@ -161,7 +170,7 @@ class TranscribeWorker:
         if speech.last_seq is not None and fragment.seq <= speech.last_seq:
             return [], []  # delivered again after it was handled: at-least-once
         utterances += self._transcribe(speech, self._decode(speech, fragment, start))
-        speech.last_seq = fragment.seq
+        speech.last_seq, speech.last_t0 = fragment.seq, max(fragment.t0, speech.last_t0 or -math.inf)
         requests = self._segment(speech, utterances) + speech.builder.idle(now=fragment.t1)
         requests = self._queue(requests)
         store = self.services.store

@@ -8,9 +8,11 @@ mid-stream; every clip the recorded-file run makes must still exist exactly once
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import time
 from dataclasses import dataclass
@@ -131,6 +133,15 @@ def started(process: Process) -> bool:
     return "running; metrics" in process.text()
 
 
+def answers(api: Api, process: Process) -> bool:
+    """The process is up and its API answers a signed-in request."""
+    assert process.proc.poll() is None, process.text()[-3000:]
+    try:
+        return api.get("/api/rooms")[0] == 200
+    except OSError:
+        return False
+
+
 def plays(api: Api, clip: dict) -> float:
     """The clip's video, fetched over the API from S3, decodes; returns its duration."""
     status, body, _ = api.get(clip["video_url"])
@@ -143,7 +154,7 @@ def plays(api: Api, clip: dict) -> float:
 def test_workers_killed_mid_stream_lose_and_duplicate_no_clip(cluster, fixtures, clip_run, zh_script):
     front = cluster.start("serve", "serve", "--roles", "api,ingest")
     workers = [cluster.worker(role, i) for role in ("transcribe", "render") for i in (1, 2)]
-    wait_for(lambda: started(front) or "RTMP" in front.text(), timeout=120, what="serve --roles api,ingest")
+    wait_for(lambda: answers(cluster.api, front), timeout=180, what="serve --roles api,ingest")
     for worker in workers:
         wait_for(lambda worker=worker: started(worker), timeout=240, what=f"worker {worker.name}")
     api = cluster.api
@@ -182,7 +193,7 @@ def test_a_broker_restart_mid_stream_loses_no_clip(tmp_path, tansu_factory, seaw
     api = Api(f"http://127.0.0.1:{ports['http']}")
     try:
         serve = cluster.start("serve", "serve")
-        wait_for(lambda: started(serve) or "RTMP" in serve.text(), timeout=180, what="serve on Kafka")
+        wait_for(lambda: answers(api, serve), timeout=180, what="serve on Kafka")
         room = api.create_push_room("broker restart")
         publisher = publish(fixtures / "zh_live.mp4", room["rtmp_url"], realtime=True)
         wait_for(lambda: api.room(room["id"])["duration_s"] > 30, timeout=90, what="30 s of broadcast")
@@ -195,4 +206,77 @@ def test_a_broker_restart_mid_stream_loses_no_clip(tmp_path, tansu_factory, seaw
         assert clips and all(c["status"] == "ready" for c in clips), cluster.logs()
         assert_no_clip_lost_or_duplicated(clips, of_source(clip_run[3], "zh_live.mp4"), zh_script)
     finally:
+        cluster.stop()
+
+
+RELAY_CONFIG = """
+pid {root}/nginx.pid;
+error_log {root}/nginx-error.log;
+events {{ worker_connections 64; }}
+rtmp {{ server {{ listen 127.0.0.1:{port}; application live {{ live on; record off; }} }} }}
+"""
+
+
+@pytest.fixture
+def rtmp_relay(tmp_path):
+    """A plain nginx-rtmp relay on 127.0.0.1: a live stream for pull rooms to pull from."""
+    port = free_port()
+    config = tmp_path / "relay.conf"
+    config.write_text(RELAY_CONFIG.format(root=tmp_path, port=port))
+    modules = "load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;\n"
+    config.write_text(modules + config.read_text())
+    proc = subprocess.Popen(["nginx", "-p", str(tmp_path), "-c", str(config), "-g", "daemon off;"])
+    wait_for(lambda: _listening(port), timeout=15, what="the nginx relay")
+    yield f"rtmp://127.0.0.1:{port}/live"
+    proc.terminate()
+    proc.wait(timeout=15)
+
+
+def _listening(port: int) -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        return True
+    except OSError:
+        return False
+
+
+def test_a_dead_ingest_workers_pull_room_is_taken_over_and_its_timeline_continues(
+    tmp_path, tansu, rtmp_relay, fixtures
+):
+    ports = {"http": free_port(), "rtmp": free_port()}
+    config = write_config(tmp_path, ports, tansu)
+    # Pull rooms only: two ingest workers on one machine would both bind the RTMP port.
+    config.write_text(config.read_text().replace("[rtmp]\n", "[rtmp]\nenabled = false\n"))
+    cluster = Cluster(tmp_path, config, {**os.environ, "HF_HUB_OFFLINE": "1"})
+    api = Api(f"http://127.0.0.1:{ports['http']}")
+    source = publish(fixtures / "zh_live.mp4", f"{rtmp_relay}/broadcast", realtime=True)
+    try:
+        front = cluster.start("serve", "serve", "--roles", "api,transcribe,render")
+        ingest = [cluster.worker("ingest", i) for i in (1, 2)]
+        for worker in ingest:
+            wait_for(lambda worker=worker: started(worker), timeout=120, what=f"worker {worker.name}")
+        wait_for(lambda: answers(api, front), timeout=180, what="serve --roles api,transcribe,render")
+        status, room = api.post(
+            "/api/rooms", {"name": "pulled", "source": {"type": "pull", "url": f"{rtmp_relay}/broadcast"}}
+        )
+        assert status == 201
+        wait_for(lambda: api.room(room["id"])["duration_s"] > 12, timeout=60, what="12 s of the pulled stream")
+        owner = next(w for w in ingest if "adopted by" in w.text())
+        before = api.room(room["id"])["duration_s"]
+        owner.proc.send_signal(signal.SIGKILL)
+        heir = next(w for w in ingest if w is not owner)
+        wait_for(lambda: api.room(room["id"])["publishes"] == 2, timeout=30, what="another worker to take the room")
+        assert "adopted by" in heir.text()
+        wait_for(lambda: api.room(room["id"])["duration_s"] > before + 10, timeout=60, what="the pull to go on")
+        db = sqlite3.connect(tmp_path / "data" / "livecut.db")
+        fragments = db.execute("SELECT seq, t0, t1 FROM fragments WHERE room = ? ORDER BY seq", (room["id"],))
+        fragments = fragments.fetchall()
+        # The dead worker may have numbered a fragment it never stored: numbers skip, never repeat.
+        assert all(a[0] < b[0] for a, b in itertools.pairwise(fragments))
+        assert all(b[1] >= a[2] - 0.05 for a, b in itertools.pairwise(fragments)), "the timeline went back"
+        assert fragments[-1][2] > before + 10
+    finally:
+        source.kill()
         cluster.stop()
