@@ -34,7 +34,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     serve.add_argument("--exit-after-demo", action="store_true", help="with --demo: stop once it is clipped")
     serve.add_argument(
         "--roles",
-        default="api,ingest,transcribe,render",
+        default="api,ingest,transcribe,render,publish",
         help='comma-separated roles to run here (default: all). Fewer needs [bus] kind = "kafka"; '
         "e.g. api,ingest on the front machine and `livecut worker --role ...` elsewhere",
     )

@@ -17,14 +17,20 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     worker = commands.add_parser(
         "worker",
         parents=[common],
-        help="run one role (ingest, transcribe, render) of a multi-machine setup",
+        help="run one role (ingest, transcribe, render, publish) of a multi-machine setup",
         description='Run one pipeline role until SIGTERM or Ctrl-C. Needs [bus] kind = "kafka", and for '
         'more than one machine [media] kind = "s3" and a PostgreSQL [store] url. Start any number of each '
         "role: ingest workers share rooms through leases, the others share events through consumer groups. "
         "Prometheus metrics are served on metrics.host:metrics.port.",
         epilog=epilog,
     )
-    worker.add_argument("--role", required=True, choices=WORKER_ROLES, help="the role to run")
+    worker.add_argument(
+        "--role",
+        required=True,
+        choices=WORKER_ROLES,
+        help="ingest: pull rooms and an RTMP endpoint; transcribe: VAD, Whisper, classifier, segment builder; "
+        "render: cut clips from the fragments; publish: announce clips to the webhooks in [publish]",
+    )
     worker.add_argument(
         "--id", dest="worker_id", help="this worker's name in logs and room leases (default: ROLE-HOST-PID)"
     )
@@ -32,12 +38,6 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 
 
 def _run_worker(args: argparse.Namespace, config: dict) -> int:
-    if args.role == "publish":
-        print(
-            "livecut: the publish role (posting clips to platform accounts, distribution/) is not built yet",
-            file=sys.stderr,
-        )
-        return 2
     worker_id = args.worker_id or f"{args.role}-{socket.gethostname()}-{os.getpid()}"
     return asyncio.run(_work(config, args.role, worker_id))
 

@@ -29,6 +29,7 @@ from livecut.config import ConfigError, expand_path
 from livecut.instrumented_bus import InstrumentedBus
 from livecut.live import LiveServices, RenderWorker, TranscribeWorker
 from livecut.metrics import METRICS, room_status_counts, serve_metrics, stop_metrics
+from livecut.publish import PublishWorker, publish_settings
 from livecut.reviews import ReviewLog
 from livecut.room_classifiers import RoomClassifiers
 from livecut.rooms import RoomManager
@@ -41,7 +42,7 @@ from stream.rtmp.server import RtmpServer
 
 log = logging.getLogger(__name__)
 
-ROLES = ("api", "ingest", "transcribe", "render")
+ROLES = ("api", "ingest", "transcribe", "render", "publish")
 # How long uvicorn may take to finish open responses at shutdown before it is cancelled.
 HTTP_SHUTDOWN_S = 5.0
 
@@ -84,7 +85,7 @@ class LivecutServer:
             classifiers=RoomClassifiers(config) if transcribing else None,
         )
         self.manager = self._room_manager(worker_id) if "ingest" in roles else None
-        self.workers: list[TranscribeWorker | RenderWorker] = []
+        self.workers: list[TranscribeWorker | RenderWorker | PublishWorker] = []
         self.tasks: list[asyncio.Task] = []
         self.rtmp: RtmpServer | None = None
         self.http: _ApiServer | None = None
@@ -100,6 +101,8 @@ class LivecutServer:
             self.workers.append(TranscribeWorker(self.services))
         if "render" in self.roles:
             self.workers.append(RenderWorker(self.services))
+        if "publish" in self.roles:
+            self.workers.append(PublishWorker(self.services.bus, publish_settings(self.config)))
         await self.services.bus.start()  # after the workers subscribed: Kafka joins their groups here
         self.tasks = [asyncio.create_task(worker.run()) for worker in self.workers]
         rtmp_base = ""
