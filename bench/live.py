@@ -3,14 +3,20 @@
 Starts `livecut serve` on free ports with a throwaway data folder, creates N push rooms,
 publishes into all of them at once with ffmpeg `-re`, waits until every room is fully
 processed, and prints p50/p95 of `latency_s` (last word received -> clip files complete)
-and the server's CPU use.
+and the CPU use of every livecut process, as a share of the whole machine.
 
     .venv/bin/python bench/live.py --rooms 1 2 4
+    .venv/bin/python bench/live.py --rooms 1 2 --workers 2
+
+--workers W runs the scale-out instead: tansu (Kafka protocol), SeaweedFS (S3) and
+PostgreSQL started here on 127.0.0.1, `livecut serve --roles api,ingest`, and W
+`livecut worker` processes each of transcribe and render, all on this machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -56,32 +62,59 @@ def _signed_in(url: str) -> dict[str, str]:
 
 
 def cpu_seconds(pid: int) -> float:
+    """User + system time of the process and of its finished children (the renderer's ffmpeg runs)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    return sum(int(f) for f in fields[11:15]) / TICKS
 
 
-def start_server(root: Path, extra_config: str) -> tuple[subprocess.Popen, str]:
+def start_cluster(root: Path, extra_config: str, workers: int, env: dict) -> tuple[list[subprocess.Popen], str]:
+    """`livecut serve` (every role), or with workers: serve's API and ingest plus worker processes."""
     http_port, rtmp_port = free_port(), free_port()
     config = root / "config.toml"
     config.write_text(
         f'[paths]\ndata_dir = "{root / "data"}"\n[server]\nport = {http_port}\n[rtmp]\nport = {rtmp_port}\n'
         + extra_config
     )
-    log = (root / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "livecut.cli", "serve", "--config", str(config)],
-        stdout=log,
-        stderr=log,
-        env={**os.environ, "LIVECUT_ADMIN_PASSWORD": ADMIN_PASSWORD},
-    )
+    env = {**os.environ, **env, "LIVECUT_ADMIN_PASSWORD": ADMIN_PASSWORD}
+    serve = ["serve", "--roles", "api,ingest"] if workers else ["serve"]
+    commands = [serve] + [["worker", "--role", r] for r in ("transcribe", "render") for _ in range(workers)]
+    procs = []
+    for i, command in enumerate(commands):
+        log = (root / f"livecut-{i}.log").open("w")
+        args = [sys.executable, "-m", "livecut.cli", *command, "--config", str(config)]
+        procs.append(subprocess.Popen(args, stdout=log, stderr=log, env=env))
     base = f"http://127.0.0.1:{http_port}"
-    for _ in range(240):
+    for _ in range(480):
         try:
             call(f"{base}/api/rooms")
-            return proc, base
+            # Workers join their consumer groups after loading models; give them that time.
+            if all("running" in (root / f"livecut-{i}.log").read_text() for i in range(1, len(procs))):
+                return procs, base
         except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"serve did not start; see {root / 'serve.log'}")
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"livecut did not start; see the logs in {root}")
+
+
+def scale_out_services(root: Path, stack: contextlib.ExitStack) -> tuple[str, dict]:
+    """tansu, SeaweedFS and PostgreSQL on 127.0.0.1 (the test suite's own starters); config TOML and env."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from servers.postgres import postgres_server
+    from servers.seaweedfs import start_seaweedfs
+    from servers.tansu import start_tansu
+
+    broker = start_tansu(root)
+    stack.callback(broker.stop)
+    s3 = start_seaweedfs(root / "seaweedfs")
+    stack.callback(s3.stop)
+    bucket = s3.create_bucket("bench-media")
+    database = stack.enter_context(postgres_server()).url
+    config = (
+        f'[bus]\nkind = "kafka"\nbootstrap_servers = "{broker.bootstrap_servers}"\npartitions = 8\n'
+        f'[media]\nkind = "s3"\nbucket = "{bucket}"\nendpoint_url = "{s3.url}"\ncache_dir = "{root / "cache"}"\n'
+        f'[store]\nurl = "{database}"\n'
+    )
+    return config, s3.env()
 
 
 def settled(base: str, room_id: str) -> bool:
@@ -93,14 +126,18 @@ def settled(base: str, room_id: str) -> bool:
     )
 
 
-def run(rooms: int, extra_config: str) -> dict:
-    with tempfile.TemporaryDirectory(prefix="livecut-bench-") as scratch:
-        proc, base = start_server(Path(scratch), extra_config)
+def run(rooms: int, extra_config: str, workers: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix="livecut-bench-") as scratch, contextlib.ExitStack() as stack:
+        root, env = Path(scratch), {}
+        if workers:
+            services, env = scale_out_services(root, stack)
+            extra_config = services + extra_config
+        procs, base = start_cluster(root, extra_config, workers, env)
         try:
             created = [
                 call(f"{base}/api/rooms", {"name": f"bench {i}", "source": {"type": "push"}}) for i in range(rooms)
             ]
-            cpu0, wall0 = cpu_seconds(proc.pid), time.time()
+            cpu0, wall0 = [cpu_seconds(p.pid) for p in procs], time.time()
             publishers = [
                 subprocess.Popen(
                     ["ffmpeg", "-v", "error", "-re", "-i", str(SAMPLE), "-c", "copy", "-f", "flv", r["rtmp_url"]]
@@ -111,11 +148,15 @@ def run(rooms: int, extra_config: str) -> dict:
                 publisher.wait()
             while not all(settled(base, r["id"]) for r in created):
                 time.sleep(1.0)
-            cpu, wall = cpu_seconds(proc.pid) - cpu0, time.time() - wall0
+            used = [cpu_seconds(p.pid) - before for p, before in zip(procs, cpu0, strict=True)]
+            cpu, wall = sum(used), time.time() - wall0
             clips = [c for r in created for c in call(f"{base}/api/clips?room={r['id']}")]
+            media_s = sum(call(f"{base}/api/rooms/{r['id']}")["duration_s"] for r in created)
         finally:
-            proc.send_signal(signal.SIGINT)
-            proc.wait(timeout=300)
+            for proc in procs:
+                proc.send_signal(signal.SIGINT)
+            for proc in procs:
+                proc.wait(timeout=300)
     latencies = sorted(c["latency_s"] for c in clips if c["status"] == "ready")
     return {
         "rooms": rooms,
@@ -126,6 +167,10 @@ def run(rooms: int, extra_config: str) -> dict:
         "max": latencies[-1],
         "cpu_percent_of_machine": 100 * cpu / wall / os.cpu_count(),
         "wall_s": wall,
+        # Per role (scale-out only): CPU seconds of the transcribe and of the render workers.
+        "transcribe_cpu_s": sum(used[1 : 1 + workers]),
+        "render_cpu_s": sum(used[1 + workers :]),
+        "media_s": media_s,
     }
 
 
@@ -133,14 +178,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rooms", type=int, nargs="+", default=[1, 2, 4], help="room counts to run, one run each")
     parser.add_argument("--config-extra", default="", help="TOML text appended to the server's config")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="scale-out: this many transcribe and render worker processes each"
+    )
     args = parser.parse_args()
     print(f"{'rooms':>5} {'clips':>5} {'failed':>6} {'p50 s':>6} {'p95 s':>6} {'max s':>6} {'cpu %':>6} {'wall s':>7}")
     for rooms in args.rooms:
-        r = run(rooms, args.config_extra)
+        r = run(rooms, args.config_extra, args.workers)
         print(
             f"{r['rooms']:5d} {r['clips']:5d} {r['failed']:6d} {r['p50']:6.1f} {r['p95']:6.1f} {r['max']:6.1f} "
             f"{r['cpu_percent_of_machine']:6.0f} {r['wall_s']:7.0f}"
         )
+        if args.workers:
+            print(
+                f"      transcribe: {r['transcribe_cpu_s']:.0f} CPU s for {r['media_s']:.0f} s of media "
+                f"({r['media_s'] / r['transcribe_cpu_s']:.1f} rooms per core); render: {r['render_cpu_s']:.0f} CPU s "
+                f"for {r['clips']} clips ({60 * r['clips'] / r['render_cpu_s']:.0f} clips per minute per core)"
+            )
 
 
 if __name__ == "__main__":

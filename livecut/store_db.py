@@ -90,6 +90,9 @@ class _Unlocked:
         return self.database._execute(sql, params)
 
 
+WAL_ATTEMPTS = 20
+
+
 class SqliteDatabase(Database):
     dialect = "sqlite"
 
@@ -100,9 +103,21 @@ class SqliteDatabase(Database):
         try:
             self.conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
             self.conn.row_factory = sqlite3.Row
-            self.conn.execute("PRAGMA journal_mode=WAL")
+            self._use_wal()
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open SQLite database {path}: {exc}") from exc
+
+    def _use_wal(self) -> None:
+        # Switching to WAL needs a moment alone with the file and does not wait for the busy
+        # timeout: when several processes open it at once, the others are told "locked".
+        for attempt in range(WAL_ATTEMPTS):
+            try:
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == WAL_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
 
     def _query(self, sql: str, params: Sequence[Any]) -> Rows:
         return [dict(row) for row in self.conn.execute(sql, params).fetchall()]
