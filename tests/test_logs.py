@@ -133,7 +133,7 @@ def test_configure_from_the_logging_section(restore_root_logger, tmp_path):
     logging.getLogger("livecut.x").warning("loud")
     assert [line["message"] for line in json_lines(out)] == ["loud"]
     defaults = load_config()["logging"]
-    assert (defaults["format"], defaults["level"]) == ("text", "INFO")
+    assert (defaults["format"], defaults["level"]) == ("text", "WARNING")
 
 
 @pytest.mark.parametrize(
