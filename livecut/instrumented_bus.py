@@ -23,6 +23,9 @@ from livecut.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
+# aiokafka learns a partition's highwater only from its fetches and does not fetch while records are
+# buffered, so the Kafka part of the lag can trail by what one fetch returned; re-read this often.
+LAG_REFRESH_S = 0.5
 # A position is known at once except during a rebalance, when a stale lag is better than waiting.
 POSITION_TIMEOUT_S = 0.5
 
@@ -114,7 +117,8 @@ class InstrumentedSubscription:
         await self.inner.close()
 
     def _refresh_backlog(self) -> None:
-        """Re-read the Kafka backlog soon, off the consumer's path (one refresh at a time)."""
+        """Keep the Kafka backlog current, off the consumer's path: re-read at once, then every
+        LAG_REFRESH_S, since the highwater a consumer knows moves with its fetches, not with our calls."""
         if getattr(self.inner, "consumer", None) is None:
             return  # the memory bus hands every pending event to the next get() at once: no backlog
         self._refresh_wanted = True
@@ -122,12 +126,16 @@ class InstrumentedSubscription:
             self._refresher = asyncio.get_running_loop().create_task(self._refresh_loop())
 
     async def _refresh_loop(self) -> None:
-        while self._refresh_wanted and not self.closed:
+        while not self.closed:
             self._refresh_wanted = False
             backlog = await kafka_backlog(self.inner.consumer)
             if backlog is not None and not self.closed:
                 self.lag.inc(backlog - self.backlog)
                 self.backlog = backlog
+            for _ in range(int(LAG_REFRESH_S / 0.05)):
+                if self._refresh_wanted or self.closed:
+                    break
+                await asyncio.sleep(0.05)
 
 
 async def kafka_backlog(consumer: Any) -> int | None:

@@ -134,9 +134,11 @@ def test_kafka_lag_counts_events_on_the_broker_not_yet_received(tansu):
         bus = InstrumentedBus(kafka, metrics)
         subscription = bus.subscribe("fragments", "transcribe")
         try:
-            await bus.start()
+            # Published before the consumer starts, so its first fetch sees all five: aiokafka learns a
+            # partition's highwater only from fetches, and does not fetch while records are buffered.
             for seq in range(5):
                 await bus.publish("fragments", "room-1", fragment("room-1", seq))
+            await bus.start()
             await subscription.get()
             seen = [await lag_becomes(5.0)]  # one received and unacknowledged, four still on the broker
             subscription.task_done()
