@@ -53,6 +53,7 @@ async def _serve(config: dict, roles: tuple[str, ...], demo: bool, exit_after_de
     server = LivecutServer(config, roles=roles)
     endpoints = await server.start()
     if endpoints.http_url:
+        print(f"livecut: web page {endpoints.http_url}/  (the clip queue; sign in as admin)")
         print(f"livecut: API      {endpoints.http_url}  (docs: {endpoints.http_url}/docs)")
     if endpoints.rtmp_base:
         print(f"livecut: RTMP     {endpoints.rtmp_base}/<stream_key>  (create a room to get a key)")
