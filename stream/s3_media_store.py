@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -28,12 +26,11 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from stream.media_store import InvalidKeyError, check_range, validate_key
+from stream.media_store import InvalidKeyError, check_range, staged, validate_key
 
 # Uploads above this size go in parts of this size (parallel, and retried per part).
 MULTIPART_BYTES = 8 * 1024 * 1024
 _MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
-_TMP_PREFIX = ".tmp-"
 # Sidecars start with a dot, which keys may not, so a sidecar can never shadow an object.
 _ETAG_PREFIX = ".etag-"
 _COPY_CHUNK = 1 << 20
@@ -147,11 +144,11 @@ class S3MediaStore:
         """Fetch into a temp file beside `cached`, then rename: readers of `cached` never see a partial file."""
         response = self._get(key)
         cached.parent.mkdir(parents=True, exist_ok=True)
-        with _staged(cached) as tmp, response["Body"] as body, open(tmp, "wb") as out:
+        with staged(cached) as tmp, response["Body"] as body, open(tmp, "wb") as out:
             shutil.copyfileobj(body, out, _COPY_CHUNK)
         # The ETag of the bytes actually fetched: if the object changed after the HEAD, the next
         # call sees the mismatch and fetches again rather than trusting stale bytes.
-        with _staged(_etag_path(cached)) as tmp:
+        with staged(_etag_path(cached)) as tmp:
             tmp.write_text(response["ETag"])
         return cached
 
@@ -248,16 +245,3 @@ def _read_quietly(path: Path) -> str | None:
 
 def _error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-@contextlib.contextmanager
-def _staged(dest: Path) -> Iterator[Path]:
-    """A temp path beside `dest`, renamed onto it on success and removed on failure."""
-    fd, name = tempfile.mkstemp(prefix=f"{_TMP_PREFIX}{dest.name}.", dir=dest.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)

@@ -18,18 +18,14 @@ seeking exact. Timestamps stay on the room timeline in both (Matroska rounds to 
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 import av
 
 from livecut.events import Fragment
-from stream.media_store import MediaStore
+from stream.media_store import MediaStore, staged
 
 SPAN_SUFFIXES = (".ts", ".mkv")
 # Fragments of one recorder meet within one audio frame; a reconnect may leave a short gap.
@@ -97,13 +93,13 @@ def _describe(fragments: list[Fragment]) -> str:
 
 def _concatenate(store: MediaStore, fragments: list[Fragment], dest: Path) -> None:
     """Write the fragments' bytes to `dest` via a temp file, so `dest` is complete or absent."""
-    with _staged(dest) as tmp, open(tmp, "wb") as out:
+    with staged(dest) as tmp, open(tmp, "wb") as out:
         for fragment in fragments:
             _copy_fragment(store, fragment, out)
 
 
 def _concatenate_as_matroska(store: MediaStore, fragments: list[Fragment], dest: Path) -> None:
-    with _staged(dest) as tmp:
+    with staged(dest) as tmp:
         joined = tmp.with_name(tmp.name + ".ts")
         try:
             with open(joined, "wb") as out:
@@ -124,20 +120,6 @@ def _remux(source: Path, target: Path, format: str) -> None:
                 continue
             packet.stream = streams[packet.stream_index]
             out.mux_one(packet)
-
-
-@contextlib.contextmanager
-def _staged(dest: Path) -> Iterator[Path]:
-    """A temp path next to `dest`, renamed onto `dest` on success and removed on failure."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _copy_fragment(store: MediaStore, fragment: Fragment, out: BinaryIO) -> None:
