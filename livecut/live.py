@@ -115,9 +115,8 @@ class TranscribeWorker:
             finally:
                 queue.task_done()
 
-    def _room(self, room: str) -> _RoomSpeech:
+    def _room(self, room: str, record: Room | None) -> _RoomSpeech:
         settings = self.services.transcriber_settings
-        record = self.services.store.room(room)
         return _RoomSpeech(
             audio=FragmentAudio(room),
             transcriber=Transcriber(settings, self.services.recognizer),
@@ -134,7 +133,7 @@ class TranscribeWorker:
             return speech, [], -math.inf
         if speech is not None:
             log.warning("room %s: another worker handled it since fragment %s: state dropped", room, speech.last_seq)
-        speech = self.rooms[room] = self._room(room)
+        speech = self.rooms[room] = self._room(room, record)
         # What an earlier owner processed is not a sign of staleness later: only progress after now is.
         speech.last_t0 = record.processed_to if record else None
         start = record.resume_from if record and record.resume_from is not None else -math.inf
@@ -173,10 +172,8 @@ class TranscribeWorker:
         speech.last_seq, speech.last_t0 = fragment.seq, max(fragment.t0, speech.last_t0 or -math.inf)
         requests = self._segment(speech, utterances) + speech.builder.idle(now=fragment.t1)
         requests = self._queue(requests)
-        store = self.services.store
         # Speech at the fragment's end may still be open in the VAD buffer: only its start is final.
-        store.mark_processed(fragment.room, fragment.t0)
-        store.set_resume_point(fragment.room, speech.resume_point(fragment.t1))
+        self.services.store.mark_processed(fragment.room, fragment.t0, resume_from=speech.resume_point(fragment.t1))
         return utterances, requests
 
     def _on_end(self, end: EndOfStream) -> Outputs:
@@ -186,8 +183,7 @@ class TranscribeWorker:
         utterances += self._transcribe(speech, speech.audio.flush(time.time()))
         utterances += list(speech.transcriber.feed(end))
         requests = self._queue(self._segment(speech, utterances) + speech.builder.flush(media_end=end.t))
-        self.services.store.mark_processed(end.room, end.t)
-        self.services.store.set_resume_point(end.room, end.t)
+        self.services.store.mark_processed(end.room, end.t, resume_from=end.t)
         return utterances, requests
 
     @staticmethod

@@ -55,7 +55,7 @@ class Room:
     # The ingest worker that holds the room, and until when (Unix time); see acquire_room.
     lease_owner: str | None = None
     lease_until: float | None = None
-    # Where a transcribe worker taking the room over starts replaying; see set_resume_point.
+    # Where a transcribe worker taking the room over starts replaying; see mark_processed.
     resume_from: float | None = None
     # The tenant that owns the room (others see it only through a grant), and the row's last change.
     tenant: str = DEFAULT_TENANT
@@ -169,11 +169,15 @@ class MetadataStore(TenancyStore):
             (media_end, media_end, next_seq, next_seq, time.time(), room_id),
         )
 
-    def mark_processed(self, room_id: str, media_time: float) -> None:
-        """Everything before `media_time` is transcribed and segmented (its clip requests are queued)."""
+    def mark_processed(self, room_id: str, media_time: float, resume_from: float | None = None) -> None:
+        """Everything before `media_time` is transcribed and segmented (its clip requests are queued).
+
+        `resume_from`, when given, is where a transcribe worker taking the room over starts replaying.
+        """
         self._execute(
-            f"UPDATE rooms SET processed_to = {_at_least('processed_to')}, updated_at = ? WHERE id = ?",
-            (media_time, media_time, time.time(), room_id),
+            f"UPDATE rooms SET processed_to = {_at_least('processed_to')}, "
+            "resume_from = COALESCE(?, resume_from), updated_at = ? WHERE id = ?",
+            (media_time, media_time, resume_from, time.time(), room_id),
         )
 
     # ingest leases -------------------------------------------------------------------------
@@ -341,9 +345,6 @@ class MetadataStore(TenancyStore):
         """Whether a clip request is still wanted: queued, or failed and asked for again."""
         rows = self._rows("SELECT status FROM clips WHERE clip_id = ?", (clip_id,))
         return bool(rows) and rows[0]["status"] in ("rendering", "failed")
-
-    def set_resume_point(self, room_id: str, media_time: float) -> None:
-        self._execute("UPDATE rooms SET resume_from = ? WHERE id = ?", (media_time, room_id))
 
     def fail_clip(self, clip_id: str, room: str, t0: float, t1: float, label: str, error: str) -> None:
         now = time.time()

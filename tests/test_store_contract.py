@@ -213,8 +213,10 @@ def test_a_failed_clip_asked_for_again_is_rendered_again(store):
 def test_the_resume_point_is_kept_per_room(store):
     room, other = store.create_room("r", "push"), store.create_room("o", "push")
     assert store.room(room.id).resume_from is None
-    store.set_resume_point(room.id, 42.5)
+    store.mark_processed(room.id, 40.0, resume_from=42.5)
     assert (store.room(room.id).resume_from, store.room(other.id).resume_from) == (42.5, None)
+    store.mark_processed(room.id, 41.0)
+    assert (store.room(room.id).processed_to, store.room(room.id).resume_from) == (41.0, 42.5)
 
 
 # clips and reviews ---------------------------------------------------------------------------

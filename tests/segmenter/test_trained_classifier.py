@@ -143,9 +143,9 @@ def assert_rooms_of_the_brand_use_its_model(config: dict) -> None:
     worker = TranscribeWorker(services)
     acme_room = store.create_room("acme live", "push", brand="acme")
     plain_room = store.create_room("no brand", "push")
-    prediction = worker._room(acme_room.id).classifier.predict([RELABELED])[0]
+    prediction = worker._room(acme_room.id, acme_room).classifier.predict([RELABELED])[0]
     assert (prediction.label, prediction.sublabel) == ("selling_point", "design")
-    assert worker._room(plain_room.id).classifier is classifiers.default
+    assert worker._room(plain_room.id, plain_room).classifier is classifiers.default
 
 
 def test_brand_training_needs_brand_models(tmp_path, capsys):
