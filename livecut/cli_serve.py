@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import signal
 import sys
 import time
 import urllib.request
@@ -47,7 +46,7 @@ def _run_serve(args: argparse.Namespace, config: dict) -> int:
 
 
 async def _serve(config: dict, roles: tuple[str, ...], demo: bool, exit_after_demo: bool) -> int:
-    from livecut.serve import LivecutServer
+    from livecut.serve import LivecutServer, stop_requested
 
     print("livecut: loading models…", file=sys.stderr)
     server = LivecutServer(config, roles=roles)
@@ -57,10 +56,7 @@ async def _serve(config: dict, roles: tuple[str, ...], demo: bool, exit_after_de
         print(f"livecut: API      {endpoints.http_url}  (docs: {endpoints.http_url}/docs)")
     if endpoints.rtmp_base:
         print(f"livecut: RTMP     {endpoints.rtmp_base}/<stream_key>  (create a room to get a key)")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    stop = stop_requested()
     waiters = [asyncio.create_task(stop.wait())]
     revoke = None
     if demo:

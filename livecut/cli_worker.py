@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import socket
 import sys
 
@@ -43,17 +42,14 @@ def _run_worker(args: argparse.Namespace, config: dict) -> int:
 
 
 async def _work(config: dict, role: str, worker_id: str) -> int:
-    from livecut.serve import LivecutServer
+    from livecut.serve import LivecutServer, stop_requested
 
     server = LivecutServer(config, roles=(role,), worker_id=worker_id)
     endpoints = await server.start()
     print(f"livecut: worker {worker_id} ({role}) running; metrics {server.metrics_url}", flush=True)
     if endpoints.rtmp_base:
         print(f"livecut: RTMP     {endpoints.rtmp_base}/<stream_key>", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    stop = stop_requested()
     await stop.wait()
     print(f"livecut: worker {worker_id} leaving", file=sys.stderr)
     await server.stop()

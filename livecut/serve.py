@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,16 @@ from stream.media_factory import build_media_store
 from stream.rtmp.server import RtmpServer
 
 log = logging.getLogger(__name__)
+
+
+def stop_requested() -> asyncio.Event:
+    """An event set by Ctrl-C or SIGTERM: the command then shuts its LivecutServer down in order."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
 
 ROLES = ("api", "ingest", "transcribe", "render", "publish")
 # How long uvicorn may take to finish open responses at shutdown before it is cancelled.
@@ -112,7 +123,7 @@ class LivecutServer:
         http_url = ""
         if "api" in self.roles:
             METRICS.watch_rooms(lambda: room_status_counts(self.services.store))
-            http_url = await self._start_http(rtmp_base or self._configured_rtmp_base())
+            http_url = await self._start_http(rtmp_base or self._rtmp_base())
         else:
             metrics = self.config["metrics"]
             self.metrics_http = serve_metrics(metrics["host"], metrics["port"])
@@ -167,13 +178,13 @@ class LivecutServer:
             return ""
         self.rtmp = RtmpServer(rtmp["host"], rtmp["port"], self.manager.authorize, self.manager.on_stream)
         await self.rtmp.start()
-        address = rtmp["public_address"] or f"{rtmp['host']}:{self.rtmp.port}"
-        return f"rtmp://{address}/live"
+        return self._rtmp_base(self.rtmp.port)
 
-    def _configured_rtmp_base(self) -> str:
-        """What the API tells publishers when the RTMP endpoints run in ingest workers."""
+    def _rtmp_base(self, port: int | None = None) -> str:
+        """What publishers are told to push to: the public address, else this endpoint's (or, when
+        the RTMP endpoints run in ingest workers, the configured one's) host and port."""
         rtmp = self.config["rtmp"]
-        address = rtmp["public_address"] or f"{rtmp['host']}:{rtmp['port']}"
+        address = rtmp["public_address"] or f"{rtmp['host']}:{port or rtmp['port']}"
         return f"rtmp://{address}/live"
 
     async def stop(self) -> None:

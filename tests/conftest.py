@@ -216,6 +216,12 @@ def _responds(api: Api) -> bool:
         return False
 
 
+def listening(port: int) -> bool:
+    """Something accepts TCP connections on 127.0.0.1:`port`."""
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 def wait_for(condition, timeout: float, what: str, every: float = 0.5):
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import publish, settled, wait_for
+from conftest import listening, publish, settled, wait_for
 
 NGINX_CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "nginx-rtmp.conf"
 
@@ -73,17 +73,10 @@ def nginx_front(tmp_path, server):
         ["nginx", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-g", "daemon off;"],
         stderr=subprocess.PIPE,
     )
-    wait_for(lambda: _listening(port), timeout=15, what="nginx to listen")
+    wait_for(lambda: listening(port), timeout=15, what="nginx to listen")
     yield f"rtmp://127.0.0.1:{port}/live"
     proc.terminate()
     proc.wait(timeout=15)
-
-
-def _listening(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def test_nginx_front_checks_keys_with_livecut_and_livecut_pulls(server, nginx_front, fixtures):

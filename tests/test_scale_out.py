@@ -15,12 +15,23 @@ import signal
 import sqlite3
 import subprocess
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import av
 import pytest
-from conftest import LIVECUT, Api, assert_no_clip_lost_or_duplicated, free_port, of_source, publish, settled, wait_for
+from conftest import (
+    LIVECUT,
+    Api,
+    assert_no_clip_lost_or_duplicated,
+    free_port,
+    listening,
+    of_source,
+    publish,
+    settled,
+    wait_for,
+)
 from prometheus_client.parser import text_string_to_metric_families
 
 pytest_plugins = ["servers.tansu", "servers.seaweedfs"]
@@ -80,8 +91,6 @@ class Cluster:
 
 
 def events_in(process: Process, topic: str) -> float:
-    import urllib.request
-
     with urllib.request.urlopen(process.metrics_url(), timeout=5) as response:
         text = response.read().decode()
     for family in text_string_to_metric_families(text):
@@ -214,20 +223,10 @@ def rtmp_relay(tmp_path):
     modules = "load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;\n"
     config.write_text(modules + config.read_text())
     proc = subprocess.Popen(["nginx", "-p", str(tmp_path), "-c", str(config), "-g", "daemon off;"])
-    wait_for(lambda: _listening(port), timeout=15, what="the nginx relay")
+    wait_for(lambda: listening(port), timeout=15, what="the nginx relay")
     yield f"rtmp://127.0.0.1:{port}/live"
     proc.terminate()
     proc.wait(timeout=15)
-
-
-def _listening(port: int) -> bool:
-    import socket
-
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-        return True
-    except OSError:
-        return False
 
 
 def test_a_dead_ingest_workers_pull_room_is_taken_over_and_its_timeline_continues(
