@@ -29,7 +29,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from servers.tansu import start_tansu  # noqa: E402
 
 from livecut.bus import Bus, MemoryBus  # noqa: E402
-from livecut.events import Fragment  # noqa: E402
+from livecut.contracts import Fragment  # noqa: E402
 from livecut.kafka_bus import KafkaBus  # noqa: E402
 
 TOPIC = "fragments"

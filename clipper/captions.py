@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from livecut.events import Word
+from livecut.contracts import Word
 
 SENTENCE_ENDS = frozenset("。！？!?.…")
 

@@ -29,7 +29,7 @@ from typing import Literal
 import av
 
 from clipper.captions import CaptionSettings, build_cues, to_srt, to_vtt
-from livecut.events import ClipReady, ClipRequest
+from livecut.contracts import ClipReady, ClipRequest
 
 log = logging.getLogger(__name__)
 

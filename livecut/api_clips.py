@@ -10,13 +10,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
-from livecut import bus as topics
+from livecut.contracts import topics
 from livecut.api_auth import Authenticator
 from livecut.api_models import BulkReview, ClipOut, ClipReview, RangeClip, Span
 from livecut.api_views import ApiContext, clip_out, clips_out, find_clip, find_room
 from livecut.auth import Principal
 from livecut.bus import Bus
-from livecut.events import ClipRequest, Word, clip_id_for
+from livecut.contracts import ClipRequest, Word, clip_id_for
 from segmenter.utterances import join_words
 
 # A clip shorter than this is not worth a render.

@@ -16,7 +16,7 @@ from fastapi import HTTPException
 
 from livecut.auth import Principal
 from livecut.bus import Bus
-from livecut.events import Word
+from livecut.contracts import Word
 from livecut.reviews import ReviewLog
 from livecut.rooms import RoomManager
 from livecut.store import MetadataStore, Room

@@ -20,14 +20,6 @@ from typing import Any, Protocol
 
 from livecut.config import ConfigError
 
-# Fragments and the EndOfStream that follows a room's last one share a topic, so they stay in order.
-FRAGMENTS = "fragments"
-UTTERANCES = "utterances"
-CLIP_REQUESTS = "clip_requests"
-CLIPS = "clips"
-TOPICS = (FRAGMENTS, UTTERANCES, CLIP_REQUESTS, CLIPS)
-
-
 class SubscriptionClosed(RuntimeError):
     """get() on a subscription that was closed."""
 
@@ -51,7 +43,7 @@ class Bus(Protocol):
 
     async def publish(self, topic: str, key: str, event: Any) -> None:
         """Returns once the event is stored (Kafka: acknowledged by the broker; the event must be one
-        livecut.event_codec can encode, while the memory bus passes any object as it is)."""
+        livecut.contracts.codec can encode, while the memory bus passes any object as it is)."""
         ...
 
     def publish_threadsafe(self, loop: asyncio.AbstractEventLoop, topic: str, key: str, event: Any) -> None: ...

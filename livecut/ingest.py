@@ -18,9 +18,9 @@ from typing import Any
 
 import av
 
-from livecut import bus as topics
+from livecut.contracts import topics
 from livecut.bus import Bus
-from livecut.events import EndOfStream, Fragment
+from livecut.contracts import EndOfStream, Fragment
 from livecut.store import MetadataStore
 from stream.hls import write_playlist
 from stream.media_store import MediaStore

@@ -1,7 +1,7 @@
 """The scale-out bus: Kafka (any Kafka-protocol broker, tansu in the tests) through aiokafka.
 
 Topic `prefix + kind`, key = room id, so one room's events stay in order in one
-partition. Values are versioned JSON (livecut.event_codec). A consumer group per worker
+partition. Values are versioned JSON (livecut.contracts.codec). A consumer group per worker
 role; each subscription is one AIOKafkaConsumer member of it.
 
 At least once: publish() returns once the broker acknowledged the event, and an event's
@@ -29,8 +29,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import ConsumerStoppedError, KafkaError
 
-from livecut.bus import TOPICS, SubscriptionClosed
-from livecut.event_codec import CodecError, decode, encode
+from livecut.bus import SubscriptionClosed
+from livecut.contracts.topics import TOPICS
+from livecut.contracts.codec import CodecError, decode, encode
 
 log = logging.getLogger(__name__)
 

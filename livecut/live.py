@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from clipper.renderer import Renderer, RenderError
-from livecut import bus as topics
+from livecut.contracts import topics
 from livecut.bus import Bus
-from livecut.events import SAMPLE_RATE, AudioChunk, ClipReady, ClipRequest, EndOfStream, Fragment, Utterance
+from livecut.contracts import SAMPLE_RATE, AudioChunk, ClipReady, ClipRequest, EndOfStream, Fragment, Utterance
 from livecut.logs import log_context
 from livecut.metrics import clip_made, error, observe_stage
 from livecut.pipeline import Classifier

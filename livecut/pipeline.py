@@ -15,7 +15,7 @@ from typing import IO, Any
 
 from clipper.renderer import Renderer
 from livecut.config import DEFAULT_CONFIG_PATH, ConfigError, expand_path
-from livecut.events import ClipReady, ClipRequest, EndOfStream, Utterance
+from livecut.contracts import ClipReady, ClipRequest, EndOfStream, Utterance
 from livecut.settings import render_settings, segment_settings, transcriber_settings
 from segmenter.asr import SpeechRecognizer
 from segmenter.classifier import PrototypeClassifier

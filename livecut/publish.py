@@ -21,8 +21,8 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from livecut import bus as topics
-from livecut.events import ClipReady
+from livecut.contracts import topics
+from livecut.contracts import ClipReady
 from livecut.metrics import error
 
 log = logging.getLogger(__name__)

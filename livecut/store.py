@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from livecut.config import ConfigError, expand_path
-from livecut.events import ClipReady, ClipRequest, Fragment, Utterance, Word
+from livecut.contracts import ClipReady, ClipRequest, Fragment, Utterance, Word
 from livecut.store_db import POSTGRES_SCHEMES, Session, StoreError, migrate, open_database
 from livecut.store_tenancy import DEFAULT_TENANT, VISIBLE_ROOMS, TenancyStore
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from faster_whisper import WhisperModel
 from opencc import OpenCC
 
-from livecut.events import Word
+from livecut.contracts import Word
 from segmenter.speech_chunker import SpeechChunk
 from segmenter.whisper_window import DecodeSettings, WindowDecoder, WindowSegment, WindowWord
 

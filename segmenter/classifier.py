@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from livecut.events import Utterance
+from livecut.contracts import Utterance
 from segmenter.embedders import Embedder
 from segmenter.taxonomy import TopicClass
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from livecut.events import ClipRequest, Utterance, clip_id_for
+from livecut.contracts import ClipRequest, Utterance, clip_id_for
 from segmenter.utterances import is_cjk
 
 

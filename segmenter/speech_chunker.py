@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-from livecut.events import SAMPLE_RATE, AudioChunk
+from livecut.contracts import SAMPLE_RATE, AudioChunk
 
 # Audio kept before an open speech region so its onset is never cut.
 ONSET_CONTEXT_S = 0.5

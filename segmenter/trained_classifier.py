@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from livecut.events import Utterance
+from livecut.contracts import Utterance
 from segmenter.classifier import Prediction
 from segmenter.compliance import ComplianceChecker
 from segmenter.embedders import Embedder

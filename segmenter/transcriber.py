@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from livecut.events import AudioChunk, EndOfStream, Utterance
+from livecut.contracts import AudioChunk, EndOfStream, Utterance
 from segmenter.asr import AsrSettings, SpeechRecognizer
 from segmenter.speech_chunker import SpeechChunk, SpeechChunker, VadSettings
 from segmenter.utterances import UtteranceSettings, split_utterances

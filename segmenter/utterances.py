@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from livecut.events import Utterance, Word
+from livecut.contracts import Utterance, Word
 
 SENTENCE_END = re.compile(r"[。！？!?；;…]$|(?<![0-9])\.$")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")

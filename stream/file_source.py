@@ -14,7 +14,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from livecut.events import SAMPLE_RATE, AudioChunk, EndOfStream, MediaInfo
+from livecut.contracts import SAMPLE_RATE, AudioChunk, EndOfStream, MediaInfo
 from stream.pcm import PcmAccumulator
 
 

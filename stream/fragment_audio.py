@@ -14,7 +14,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from livecut.events import SAMPLE_RATE, AudioChunk, Fragment
+from livecut.contracts import SAMPLE_RATE, AudioChunk, Fragment
 from stream.pcm import PcmAccumulator
 
 

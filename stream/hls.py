@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from livecut.events import Fragment
+from livecut.contracts import Fragment
 from stream.media_store import MediaStore, playlist_key, room_prefix
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import av
 import numpy as np
 
-from livecut.events import SAMPLE_RATE
+from livecut.contracts import SAMPLE_RATE
 
 GAP_TOLERANCE_S = 0.05
 

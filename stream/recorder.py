@@ -40,7 +40,7 @@ import av
 from av.container import OutputContainer
 from av.stream import Stream
 
-from livecut.events import Fragment
+from livecut.contracts import Fragment
 from stream.media_store import MediaStore, fragment_key
 
 CLOCK_HZ = 90_000  # MPEG-TS timestamps tick at 90 kHz; all bookkeeping uses this clock.

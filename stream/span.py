@@ -24,7 +24,7 @@ from typing import BinaryIO
 
 import av
 
-from livecut.events import Fragment
+from livecut.contracts import Fragment
 from stream.media_store import MediaStore, staged
 
 SPAN_SUFFIXES = (".ts", ".mkv")

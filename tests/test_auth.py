@@ -34,7 +34,7 @@ from livecut.auth import first_start_admin, hash_password, hash_secret, new_toke
 from livecut.bus import MemoryBus
 from livecut.cli import main
 from livecut.config import load_config
-from livecut.events import ClipReady, ClipRequest, Utterance, Word
+from livecut.contracts import ClipReady, ClipRequest, Utterance, Word
 from livecut.live import LiveServices, RenderWorker
 from livecut.reviews import ReviewLog
 from livecut.store import MetadataStore

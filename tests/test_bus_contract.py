@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
 
-from livecut import event_codec
+from livecut.contracts import codec as event_codec
 from livecut.bus import Bus, MemoryBus, Subscription, SubscriptionClosed
-from livecut.event_codec import CodecError
-from livecut.events import ClipReady, ClipRequest, EndOfStream, Fragment, Utterance, Word
+from livecut.contracts.codec import CodecError
+from livecut.contracts import ClipReady, ClipRequest, EndOfStream, Fragment, Utterance, Word
 from livecut.kafka_bus import KafkaBus
 
 pytest_plugins = ["servers.tansu"]

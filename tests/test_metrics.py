@@ -23,7 +23,7 @@ from test_bus_contract import (  # noqa: F401
 
 from livecut import metrics as metrics_module
 from livecut.bus import Bus, MemoryBus
-from livecut.events import Fragment
+from livecut.contracts import Fragment
 from livecut.instrumented_bus import InstrumentedBus
 from livecut.kafka_bus import KafkaBus
 from livecut.metrics import METRICS, STAGE_BUCKETS, Metrics, render_latest, serve_metrics, stop_metrics

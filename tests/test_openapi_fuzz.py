@@ -24,7 +24,7 @@ from livecut.api import create_app
 from livecut.auth import hash_password, hash_secret, new_token
 from livecut.bus import MemoryBus
 from livecut.config import load_config
-from livecut.events import ClipReady, Fragment
+from livecut.contracts import ClipReady, Fragment
 from livecut.reviews import ReviewLog
 from livecut.store import MetadataStore
 from segmenter.taxonomy import load_taxonomy

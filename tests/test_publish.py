@@ -12,9 +12,9 @@ import threading
 import pytest
 from conftest import free_port
 
-from livecut import bus as topics
+from livecut.contracts import topics
 from livecut.bus import MemoryBus
-from livecut.events import ClipReady
+from livecut.contracts import ClipReady
 from livecut.publish import PublishSettings, PublishWorker
 
 

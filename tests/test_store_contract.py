@@ -15,7 +15,7 @@ import pytest
 from servers.postgres import postgres_server_fixture, postgres_url_fixture
 
 from livecut.config import ConfigError, load_config
-from livecut.events import ClipReady, ClipRequest, Fragment, Utterance
+from livecut.contracts import ClipReady, ClipRequest, Fragment, Utterance
 from livecut.store import MetadataStore, StoreError, build_metadata_store
 from livecut.store_db import migrations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from clipper_helpers import parse_srt, parse_vtt
 
 from clipper.captions import CaptionSettings, Cue, build_cues, join_words, line_fill, to_srt, to_vtt
-from livecut.events import Word
+from livecut.contracts import Word
 
 LATIN_TEXT = "this serum absorbs quickly and keeps your skin hydrated all day long without any sticky feeling at all"
 

@@ -12,7 +12,7 @@ import pytest
 from clipper_helpers import FIXTURES, decode_all, frame_at, gray, parse_srt, parse_vtt, top_level_boxes
 
 from clipper.renderer import Renderer, RenderError, RenderSettings
-from livecut.events import ClipReady, ClipRequest, Word, clip_id_for
+from livecut.contracts import ClipReady, ClipRequest, Word, clip_id_for
 
 T0, T1 = 10.2, 17.5
 SENTENCES = [

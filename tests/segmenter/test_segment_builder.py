@@ -1,4 +1,4 @@
-from livecut.events import Utterance, Word
+from livecut.contracts import Utterance, Word
 from segmenter.segment_builder import SegmentBuilder, SegmentSettings
 
 SETTINGS = SegmentSettings(margin_s=0.3, min_s=6.0, max_s=20.0, close_after_silence_s=8.0)

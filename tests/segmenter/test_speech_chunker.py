@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from livecut.events import SAMPLE_RATE, AudioChunk
+from livecut.contracts import SAMPLE_RATE, AudioChunk
 from segmenter.speech_chunker import SpeechChunker, VadSettings
 from stream.file_source import FileSource
 

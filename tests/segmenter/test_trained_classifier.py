@@ -11,7 +11,7 @@ import pytest
 from livecut.bus import MemoryBus
 from livecut.cli import main
 from livecut.config import ConfigError, load_config
-from livecut.events import Utterance
+from livecut.contracts import Utterance
 from livecut.live import LiveServices, TranscribeWorker
 from livecut.pipeline import build_classifier, classifier_embedder, classifier_model_path
 from livecut.room_classifiers import RoomClassifiers

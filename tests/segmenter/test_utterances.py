@@ -1,4 +1,4 @@
-from livecut.events import Word
+from livecut.contracts import Word
 from segmenter.utterances import UtteranceSettings, split_utterances
 
 SETTINGS = UtteranceSettings(pause_s=0.45, max_s=15.0)

@@ -3,7 +3,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from livecut.events import SAMPLE_RATE, AudioChunk, EndOfStream
+from livecut.contracts import SAMPLE_RATE, AudioChunk, EndOfStream
 from stream.file_source import FileSource, SourceError, probe
 
 

@@ -4,7 +4,7 @@ import av
 import numpy as np
 import pytest
 
-from livecut.events import SAMPLE_RATE
+from livecut.contracts import SAMPLE_RATE
 from stream.fragment_audio import FragmentAudio
 from stream.media_store import LocalMediaStore
 from stream.recorder import FragmentRecorder

@@ -9,7 +9,7 @@ from pathlib import Path
 import av
 import pytest
 
-from livecut.events import Fragment
+from livecut.contracts import Fragment
 from stream.hls import write_playlist
 from stream.media_store import InvalidKeyError, LocalMediaStore
 from stream.recorder import FragmentRecorder

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from test_recorder import make_flv, record
 
-from livecut.events import Fragment
+from livecut.contracts import Fragment
 from stream.media_store import LocalMediaStore
 from stream.span import SpanUnavailableError, assemble_span
 

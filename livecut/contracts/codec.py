@@ -15,7 +15,7 @@ import dataclasses
 import json
 from typing import Any
 
-from livecut.events import ClipReady, ClipRequest, EndOfStream, Fragment, Utterance, Word
+from livecut.contracts.events import ClipReady, ClipRequest, EndOfStream, Fragment, Utterance, Word
 
 VERSION = 1
 EVENT_TYPES: dict[str, type] = {cls.__name__: cls for cls in (Fragment, EndOfStream, Utterance, ClipRequest, ClipReady)}
