@@ -18,7 +18,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from livecut.config import expand_path, load_config  # noqa: E402
-from livecut.settings import transcriber_settings  # noqa: E402
+from livecut.runtime.settings import transcriber_settings  # noqa: E402
 from segmenter.asr import SpeechRecognizer  # noqa: E402
 from segmenter.transcriber import Transcriber  # noqa: E402
 from segmenter.whisper_models import resolve_whisper_model  # noqa: E402

@@ -29,8 +29,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from servers.tansu import start_tansu  # noqa: E402
 
 from livecut.bus import Bus, MemoryBus  # noqa: E402
+from livecut.bus.kafka import KafkaBus  # noqa: E402
 from livecut.contracts import Fragment  # noqa: E402
-from livecut.kafka_bus import KafkaBus  # noqa: E402
 
 TOPIC = "fragments"
 ROOMS = 8

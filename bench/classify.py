@@ -21,7 +21,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from livecut.config import load_config  # noqa: E402
-from livecut.pipeline import build_classifier  # noqa: E402
+from livecut.runtime.classifiers import build_classifier  # noqa: E402
 
 DATASET = Path(__file__).resolve().parent.parent / "segmenter" / "data" / "utterances.jsonl"
 COUNT = 200

@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from livecut.store_tenancy import TenancyStore
+from livecut.store.tenancy import TenancyStore
 
 ROLES = ("viewer", "operator", "admin")
 TENANT_KINDS = ("brand", "mcn")

@@ -42,6 +42,11 @@ class FragmentAudio:
                 self.pending.add_samples(self._pcm(decoder, packet), at if self.pending.t0 is None else None)
         return self._whole_chunks(fragment)
 
+    @property
+    def held_from(self) -> float | None:
+        """Media time of the decoded audio not yet handed out as a chunk (None when there is none)."""
+        return self.pending.t0 if self.pending.size else None
+
     def flush(self, received_at: float) -> list[AudioChunk]:
         if not self.pending.size:
             return []

@@ -74,7 +74,7 @@ def config() -> dict:
 @pytest.fixture(scope="session")
 def classifier(config):
     """The v0 rules + prototypes classifier (the trained one has its own tests)."""
-    from livecut.pipeline import build_classifier
+    from livecut.runtime.classifiers import build_classifier
 
     return build_classifier(config, kind="v0")
 

@@ -28,17 +28,19 @@ from conftest import Api, start_serve
 from fastapi.testclient import TestClient
 from servers.postgres import postgres_server_fixture, postgres_url_fixture
 
-from livecut import api_events
 from livecut.api import create_app
+from livecut.api.routes import events as api_events
 from livecut.auth import first_start_admin, hash_password, hash_secret, new_token, verify_password
 from livecut.bus import MemoryBus
 from livecut.cli import main
 from livecut.config import load_config
 from livecut.contracts import ClipReady, ClipRequest, Utterance, Word
-from livecut.live import LiveServices, RenderWorker
 from livecut.reviews import ReviewLog
+from livecut.runtime.runner import StageRunner
+from livecut.runtime.services import LiveServices
+from livecut.runtime.stages.render import RenderStage
 from livecut.store import MetadataStore
-from livecut.store_tenancy import GrantError
+from livecut.store.tenancy import GrantError
 from segmenter.taxonomy import load_taxonomy
 from stream.media_store import LocalMediaStore
 from stream.recorder import FragmentRecorder
@@ -428,12 +430,12 @@ def record_fragments(world: World, fixtures: Path, room: str) -> None:
     world.store.advance_timeline(room, fragments[-1].t1, fragments[-1].seq + 1)
 
 
-def render_next(world: World, worker: RenderWorker) -> None:
+def render_next(world: World, worker: StageRunner) -> None:
     """What the render worker of any process does with the next request on the bus."""
-    room, request = asyncio.run(asyncio.wait_for(worker.requests.get(), 5))
+    room, request = asyncio.run(asyncio.wait_for(worker.subscription.get(), 5))
     assert room == request.room
-    assert worker.render(request) is not None
-    worker.requests.task_done()
+    assert worker.stage.render(request) is not None
+    worker.subscription.task_done()
 
 
 def video_seconds(world: World, clip: dict) -> float:
@@ -446,7 +448,7 @@ def test_trim_and_range_clips_rerender_from_the_fragments(world, fixtures):
     room = world.rooms["a"]
     record_fragments(world, fixtures, room)
     services = LiveServices(load_config(), world.store, world.media, world.bus, None, None, None)
-    worker = RenderWorker(services)
+    worker = StageRunner(RenderStage(services), world.bus, world.store)
     made = world.post(
         f"/api/rooms/{room}/clips", "olga", {"t0": 0.5, "t1": 8.5, "label": "selling_point", "sublabel": "fabric"}
     )

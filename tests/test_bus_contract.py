@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
 
-from livecut.contracts import codec as event_codec
 from livecut.bus import Bus, MemoryBus, Subscription, SubscriptionClosed
-from livecut.contracts.codec import CodecError
+from livecut.bus.kafka import KafkaBus
 from livecut.contracts import ClipReady, ClipRequest, EndOfStream, Fragment, Utterance, Word
-from livecut.kafka_bus import KafkaBus
+from livecut.contracts import codec as event_codec
+from livecut.contracts.codec import CodecError
 
 pytest_plugins = ["servers.tansu"]
 
@@ -221,7 +221,7 @@ def test_undecodable_event_is_logged_skipped_and_committed(make_bus, caplog):
         await bus.drain()
         return event, skipped_committed
 
-    with caplog.at_level(logging.ERROR, logger="livecut.kafka_bus"):
+    with caplog.at_level(logging.ERROR, logger="livecut.bus.kafka"):
         event, committed = run(lambda: bus, scenario)
     assert event == fragment("room-1", 0)
     assert committed == 3  # the three bad values are committed; the unacknowledged good one is not

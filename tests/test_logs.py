@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from livecut.config import ConfigError, load_config
-from livecut.logs import configure_from_config, configure_logging, log_context
+from livecut.observability.logs import configure_from_config, configure_logging, log_context
 
 
 @pytest.fixture
@@ -121,7 +121,7 @@ def test_text_format_is_unchanged_and_reconfiguring_replaces_the_handler(restore
         logging.getLogger("livecut.rooms").warning("room %s: source unavailable", "r1")
     logging.getLogger("livecut.rooms").info("below the level")
     assert first.getvalue() == ""
-    assert second.getvalue() == "WARNING livecut.rooms: room r1: source unavailable\n"
+    assert second.getvalue() == "WARNING livecut.runtime.rooms: room r1: source unavailable\n"
 
 
 def test_configure_from_the_logging_section(restore_root_logger, tmp_path):

@@ -21,12 +21,12 @@ from test_bus_contract import (  # noqa: F401
     test_unacknowledged_event_goes_to_the_next_member_and_acknowledged_ones_do_not,
 )
 
-from livecut import metrics as metrics_module
 from livecut.bus import Bus, MemoryBus
+from livecut.bus.instrumented import InstrumentedBus
+from livecut.bus.kafka import KafkaBus
 from livecut.contracts import Fragment
-from livecut.instrumented_bus import InstrumentedBus
-from livecut.kafka_bus import KafkaBus
-from livecut.metrics import METRICS, STAGE_BUCKETS, Metrics, render_latest, serve_metrics, stop_metrics
+from livecut.observability import metrics as metrics_module
+from livecut.observability.metrics import METRICS, STAGE_BUCKETS, Metrics, render_latest, serve_metrics, stop_metrics
 from livecut.store import MetadataStore
 
 pytest_plugins = ["servers.tansu"]

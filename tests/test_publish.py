@@ -12,10 +12,11 @@ import threading
 import pytest
 from conftest import free_port
 
-from livecut.contracts import topics
 from livecut.bus import MemoryBus
-from livecut.contracts import ClipReady
-from livecut.publish import PublishSettings, PublishWorker
+from livecut.contracts import ClipReady, topics
+from livecut.runtime.runner import StageRunner
+from livecut.runtime.stages.publish import PublishSettings, PublishStage
+from livecut.store import MetadataStore
 
 
 class Receiver(http.server.ThreadingHTTPServer):
@@ -84,7 +85,7 @@ def settings(*webhooks: str, secret: bytes = b"s3cret", attempts: int = 3) -> Pu
 
 async def publish_and_drain(config: PublishSettings, *clips: ClipReady) -> None:
     bus = MemoryBus()
-    worker = PublishWorker(bus, config)
+    worker = StageRunner(PublishStage(config), bus, MetadataStore(":memory:"))
     task = asyncio.create_task(worker.run())
     for one in clips:
         await bus.publish(topics.CLIPS, one.room, one)

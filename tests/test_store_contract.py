@@ -16,8 +16,8 @@ from servers.postgres import postgres_server_fixture, postgres_url_fixture
 
 from livecut.config import ConfigError, load_config
 from livecut.contracts import ClipReady, ClipRequest, Fragment, Utterance
-from livecut.store import MetadataStore, StoreError, build_metadata_store
-from livecut.store_db import migrations
+from livecut.store.db import migrations
+from livecut.store.metadata import MetadataStore, StoreError, build_metadata_store
 
 postgres_server = postgres_server_fixture()
 postgres_url = postgres_url_fixture()
@@ -345,7 +345,7 @@ def test_processes_opening_one_database_at_once_apply_each_migration_once(target
     go = tmp_path / "go"
     opener = (
         "import json, sys, time, pathlib\n"
-        "from livecut.store import MetadataStore\n"
+        "from livecut.store.metadata import MetadataStore\n"
         "while not pathlib.Path(sys.argv[2]).exists(): time.sleep(0.002)\n"
         "print(json.dumps(MetadataStore(sys.argv[1]).migrations_applied))\n"
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from livecut.contracts.events import ClipReady, ClipRequest, EndOfStream, Fragment, Utterance
 
-
 # Fragments and the EndOfStream after a room's last one share a topic, so they stay in order.
 FRAGMENTS = "fragments"
 UTTERANCES = "utterances"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from faster_whisper.audio import decode_audio
 
-from livecut.settings import transcriber_settings
+from livecut.runtime.settings import transcriber_settings
 from segmenter.asr import SpeechRecognizer
 from segmenter.speech_chunker import SAMPLE_RATE, SpeechChunk
 

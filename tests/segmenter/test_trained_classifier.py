@@ -12,10 +12,10 @@ from livecut.bus import MemoryBus
 from livecut.cli import main
 from livecut.config import ConfigError, load_config
 from livecut.contracts import Utterance
-from livecut.live import LiveServices, TranscribeWorker
-from livecut.pipeline import build_classifier, classifier_embedder, classifier_model_path
-from livecut.room_classifiers import RoomClassifiers
-from livecut.settings import transcriber_settings
+from livecut.runtime.classifiers import RoomClassifiers, build_classifier, classifier_embedder, classifier_model_path
+from livecut.runtime.services import LiveServices
+from livecut.runtime.settings import transcriber_settings
+from livecut.runtime.stages.transcribe import TranscribeStage
 from livecut.store import MetadataStore
 from segmenter.asr import SpeechRecognizer
 from segmenter.evaluation import evaluate, in_split
@@ -140,12 +140,12 @@ def assert_rooms_of_the_brand_use_its_model(config: dict) -> None:
     store = MetadataStore(":memory:")
     settings = transcriber_settings(config)
     services = LiveServices(config, store, None, MemoryBus(), settings, SpeechRecognizer(settings.asr), classifiers)
-    worker = TranscribeWorker(services)
+    worker = TranscribeStage(services)
     acme_room = store.create_room("acme live", "push", brand="acme")
     plain_room = store.create_room("no brand", "push")
-    prediction = worker._room(acme_room.id, acme_room).classifier.predict([RELABELED])[0]
+    prediction = worker._new_state(acme_room.id, acme_room).speech.classifier.predict([RELABELED])[0]
     assert (prediction.label, prediction.sublabel) == ("selling_point", "design")
-    assert worker._room(plain_room.id, plain_room).classifier is classifiers.default
+    assert worker._new_state(plain_room.id, plain_room).speech.classifier is classifiers.default
 
 
 def test_brand_training_needs_brand_models(tmp_path, capsys):

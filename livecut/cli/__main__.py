@@ -1,0 +1,5 @@
+import sys
+
+from livecut.cli import main
+
+sys.exit(main())

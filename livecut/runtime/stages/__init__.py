@@ -1,0 +1,1 @@
+"""The stages the worker roles run on the StageRunner, one module each."""

@@ -1,0 +1,173 @@
+"""The transcribe stage: a room's fragments in; its utterances and clip requests out.
+
+After each fragment the room's resume point goes to the metadata store. A worker that
+gets a room's fragment without holding that room's state (another worker died, the room
+moved to it, or handling failed and the state was dropped) first replays the stored
+fragments from that point, so no open speech is lost; the store drops what the replay
+makes twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+from livecut.contracts import SAMPLE_RATE, AudioChunk, ClipRequest, EndOfStream, Fragment, Utterance, topics
+from livecut.observability.metrics import observe_stage
+from livecut.runtime.runner import Emit, ErrorPolicy
+from livecut.runtime.services import LiveServices
+from livecut.runtime.settings import segment_settings
+from livecut.store import Room
+from segmenter.room_speech import RoomSpeech
+from segmenter.segment_builder import SegmentBuilder
+from segmenter.transcriber import Transcriber
+from stream.fragment_audio import FragmentAudio
+
+log = logging.getLogger(__name__)
+
+
+class _RoomState:
+    """A room's speech state plus the audio decoded from its fragments and how far it got."""
+
+    def __init__(self, speech: RoomSpeech, audio: FragmentAudio) -> None:
+        self.speech = speech
+        self.audio = audio
+        self.last_seq: int | None = None
+        self.last_t0: float | None = None
+
+    def resume_point(self, media_now: float) -> float:
+        held = self.audio.held_from
+        point = self.speech.resume_point(media_now)
+        return max(0.0, min(point, held)) if held is not None else point
+
+
+class TranscribeStage:
+    name = "transcribe"
+    topic = topics.FRAGMENTS
+    policy = ErrorPolicy(attempts=2, backoff_s=0.5)
+
+    def __init__(self, services: LiveServices) -> None:
+        self.services = services
+        self.rooms: dict[str, _RoomState] = {}
+
+    def handle(self, key: str, event: Fragment | EndOfStream) -> list[Emit]:
+        try:
+            utterances, requests = self._on_end(event) if isinstance(event, EndOfStream) else self._on_fragment(event)
+        except Exception:
+            # Half-handled state is not trusted: the next try replays the room from its stored resume point.
+            self.rooms.pop(key, None)
+            raise
+        return [(topics.UTTERANCES, key, u) for u in utterances] + [(topics.CLIP_REQUESTS, key, r) for r in requests]
+
+    def give_up(self, key: str, event: Fragment | EndOfStream, reason: str) -> None:
+        log.error(
+            "room %s: speech at %.2f s not transcribed: %s", key, getattr(event, "t0", getattr(event, "t", 0)), reason
+        )
+
+    def _new_state(self, room: str, record: Room | None) -> _RoomState:
+        services = self.services
+        # A recorded file's clips name the file (livecut clip); a live room's name the room.
+        source = record.url if record and record.source_type == "file" and record.url else f"room:{room}"
+        builder = SegmentBuilder(segment_settings(services.config), room=room, source=source)
+        speech = RoomSpeech(
+            transcriber=Transcriber(services.transcriber_settings, services.recognizer),
+            builder=builder,
+            classifier=services.classifiers.for_brand(record.brand if record else None),
+        )
+        return _RoomState(speech, FragmentAudio(room))
+
+    def _state_before(self, room: str, seq: int | None, media_t: float) -> tuple[_RoomState, list[Utterance], float]:
+        """The room's state, ready for what comes at `media_t`, the utterances a replay made, and
+        the media time from which audio is new to that state."""
+        state = self.rooms.get(room)
+        record = self.services.store.room(room)
+        if state is not None and not self._stale(state, record):
+            return state, [], -math.inf
+        if state is not None:
+            log.warning(
+                "room %s: another worker processed it to %.2f s since fragment %s (%.2f s): state dropped",
+                room,
+                record.processed_to if record else 0.0,
+                state.last_seq,
+                state.last_t0 or 0.0,
+            )
+        state = self.rooms[room] = self._new_state(room, record)
+        # What an earlier owner processed is not a sign of staleness later: only progress after now is.
+        state.last_t0 = record.processed_to if record else None
+        start = record.resume_from if record and record.resume_from is not None else -math.inf
+        if start > -math.inf:
+            log.info("room %s: taken over at %.2f s, resuming from %.2f s", room, media_t, start)
+        return state, self._replay(state, room, seq, start, media_t), start
+
+    @staticmethod
+    def _stale(state: _RoomState, record: Room | None) -> bool:
+        """Whether another worker processed the room after this one last did (its partition moved
+        away and back). Fragment numbers may skip (an ingest worker died), so they cannot tell."""
+        return record is not None and state.last_t0 is not None and record.processed_to > state.last_t0 + 1e-6
+
+    def _replay(self, state: _RoomState, room: str, seq: int | None, start: float, media_t: float) -> list[Utterance]:
+        if start == -math.inf or start >= media_t:
+            return []
+        stored = self.services.store.fragments(room, start, media_t)
+        earlier = [f for f in stored if (seq is None or f.seq < seq) and f.t1 > start]
+        log.info("room %s: replaying %d stored fragments from %.2f s", room, len(earlier), start)
+        utterances = []
+        for fragment in earlier:
+            utterances += self._hear(state, self._decode(state, fragment, start))
+            state.last_seq = fragment.seq
+        return utterances
+
+    def _decode(self, state: _RoomState, fragment: Fragment, start: float) -> list[AudioChunk]:
+        with observe_stage("decode"):
+            chunks = state.audio.decode(fragment, self.services.media.local_path(fragment.uri))
+        return [c for c in (_trimmed(chunk, start) for chunk in chunks) if c is not None]
+
+    def _on_fragment(self, fragment: Fragment) -> tuple[list[Utterance], list[ClipRequest]]:
+        state, utterances, start = self._state_before(fragment.room, fragment.seq, fragment.t0)
+        if state.last_seq is not None and fragment.seq <= state.last_seq:
+            return [], []  # delivered again after it was handled: at-least-once
+        utterances += self._hear(state, self._decode(state, fragment, start))
+        # 0.0 is a position, not "none": a file's first fragment can start before it (B-frame delay).
+        before = state.last_t0 if state.last_t0 is not None else -math.inf
+        state.last_seq, state.last_t0 = fragment.seq, max(fragment.t0, before)
+        requests = self._queue(self._segment(state, utterances) + state.speech.idle(fragment.t1))
+        # Speech at the fragment's end may still be open in the VAD buffer: only its start is final.
+        self.services.store.mark_processed(fragment.room, fragment.t0, resume_from=state.resume_point(fragment.t1))
+        return utterances, requests
+
+    def _on_end(self, end: EndOfStream) -> tuple[list[Utterance], list[ClipRequest]]:
+        """Flush the room's open speech and topic; its state is dropped (a reconnect starts afresh)."""
+        state, utterances, _ = self._state_before(end.room, None, end.t)
+        del self.rooms[end.room]
+        utterances += self._hear(state, state.audio.flush(time.time()))
+        utterances += state.speech.finish(end)
+        requests = self._queue(self._segment(state, utterances) + state.speech.flush(end.t))
+        self.services.store.mark_processed(end.room, end.t, resume_from=end.t)
+        return utterances, requests
+
+    @staticmethod
+    def _hear(state: _RoomState, chunks: list[AudioChunk]) -> list[Utterance]:
+        with observe_stage("vad_asr"):
+            return state.speech.hear(chunks)
+
+    def _segment(self, state: _RoomState, utterances: list[Utterance]) -> list[ClipRequest]:
+        with observe_stage("classify"):
+            requests = state.speech.segment(utterances)
+        for utterance in utterances:
+            self.services.store.add_utterance(utterance)
+        return requests
+
+    def _queue(self, requests: list[ClipRequest]) -> list[ClipRequest]:
+        """The requests to publish: those the store has not seen rendered already."""
+        return [request for request in requests if self.services.store.queue_clip(request)]
+
+
+def _trimmed(chunk: AudioChunk, start: float) -> AudioChunk | None:
+    """The part of `chunk` at or after media time `start`; None when it ends before."""
+    if chunk.t1 <= start:
+        return None
+    skip = max(0, int(round((start - chunk.t0) * SAMPLE_RATE))) if start > chunk.t0 else 0
+    if not skip:
+        return chunk
+    return AudioChunk(chunk.room, chunk.t0 + skip / SAMPLE_RATE, chunk.samples[skip:], chunk.received_at)

@@ -1,0 +1,7 @@
+"""The metadata store: rooms, fragments, utterances, clips, reviews and tenancy, in SQLite or PostgreSQL."""
+
+from livecut.store.db import StoreError
+from livecut.store.metadata import MetadataStore, Room, build_metadata_store
+from livecut.store.tenancy import GrantError
+
+__all__ = ["GrantError", "MetadataStore", "Room", "StoreError", "build_metadata_store"]

@@ -1,0 +1,59 @@
+"""One room's speech state: the VAD buffer and recogniser, the labels, the open topic run.
+
+A live room's speech arrives fragment by fragment; this object holds what is still open
+between them and knows how far back it depends on the audio (`resume_point`), so a worker
+that takes the room over can replay exactly that much.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from livecut.contracts import AudioChunk, ClipRequest, EndOfStream, Utterance
+from segmenter.segment_builder import SegmentBuilder
+from segmenter.transcriber import Transcriber
+
+# Audio replayed before an open run's first word, so VAD sees its onset as the first worker did.
+REPLAY_LEAD_S = 1.0
+
+
+class Labeler(Protocol):
+    def label(self, utterances: list[Utterance]) -> object: ...
+
+
+@dataclass
+class RoomSpeech:
+    transcriber: Transcriber
+    builder: SegmentBuilder
+    classifier: Labeler
+
+    def hear(self, chunks: Iterable[AudioChunk]) -> list[Utterance]:
+        """The utterances that these chunks complete (speech still open stays in the VAD buffer)."""
+        return [utterance for chunk in chunks for utterance in self.transcriber.feed(chunk)]
+
+    def finish(self, end: EndOfStream) -> list[Utterance]:
+        """The utterances still open in the VAD buffer at the end of the stream."""
+        return list(self.transcriber.feed(end))
+
+    def segment(self, utterances: list[Utterance]) -> list[ClipRequest]:
+        """Label the utterances and feed them to the topic runs; the clip requests that closes."""
+        self.classifier.label(utterances)
+        return [request for utterance in utterances for request in self.builder.feed(utterance)]
+
+    def idle(self, now: float) -> list[ClipRequest]:
+        return self.builder.idle(now=now)
+
+    def flush(self, media_end: float) -> list[ClipRequest]:
+        return self.builder.flush(media_end=media_end)
+
+    def resume_point(self, media_now: float) -> float:
+        """The earliest media time this state still depends on: open VAD speech or an open topic run."""
+        held = [media_now]
+        chunker = self.transcriber.chunker
+        if len(chunker.buffer) and chunker.buffer_t0 is not None:
+            held.append(chunker.buffer_t0)
+        if self.builder.run:
+            held.append(self.builder.run[0].t0 - REPLAY_LEAD_S)
+        return max(0.0, min(held))

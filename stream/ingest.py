@@ -1,0 +1,150 @@
+"""One publish session of a room: demux the live stream, record fragments, announce them.
+
+Runs on a worker thread (PyAV blocks). What the session learns and makes goes through a
+`RecordingSink` the app shell provides (store rows, bus events); the session itself knows
+neither. The room's timeline continues across
+sessions: a reconnecting publisher's timestamps restart near zero, so the recorder
+is given the room's previous media end as its offset and the next fragment number,
+and nothing is overwritten or jumps back in time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import logging
+import threading
+import time
+from typing import Any, Protocol
+
+import av
+
+from livecut.contracts import EndOfStream, Fragment
+from stream.hls import write_playlist
+from stream.media_store import MediaStore
+from stream.recorder import FragmentRecorder
+
+log = logging.getLogger(__name__)
+
+AUDIO_CODECS = {"aac", "mp3"}
+# A first timestamp later than this means the session joined a stream that was already running.
+JOINED_RUNNING_STREAM_S = 1.0
+VIDEO_CODECS = {"h264", "hevc"}
+
+
+class RecordingSink(Protocol):
+    """Where a session's results go; called from the session's thread."""
+
+    def timeline(self) -> tuple[float, int]:
+        """The room's media end so far and its next fragment number (0, 0 for a new room)."""
+        ...
+
+    def recorded(self) -> tuple[list[Fragment], set[int]]:
+        """The room's stored fragments and the numbers that follow a discontinuity (for the playlist)."""
+        ...
+
+    def fragment(self, fragment: Fragment, discontinuity: bool, next_seq: int) -> None:
+        """A fragment is complete in the media store: record it and announce it."""
+        ...
+
+    def end(self, end: EndOfStream) -> None:
+        """The session is over; announced after its last fragment."""
+        ...
+
+
+class IngestError(RuntimeError):
+    """The stream cannot be used (no audio, unsupported codec); the room goes to `error`."""
+
+
+def check_streams(container: av.container.InputContainer) -> list[av.stream.Stream]:
+    """The streams to record; raises IngestError with a reason a person can act on."""
+    if not container.streams.audio:
+        raise IngestError("the stream has no audio track, so there is no speech to clip")
+    audio = container.streams.audio[0]
+    if audio.codec_context.name not in AUDIO_CODECS:
+        raise IngestError(f"unsupported audio codec {audio.codec_context.name!r} (use AAC)")
+    streams: list[av.stream.Stream] = [audio]
+    if container.streams.video:
+        video = container.streams.video[0]
+        if video.codec_context.name not in VIDEO_CODECS:
+            raise IngestError(f"unsupported video codec {video.codec_context.name!r} (use H.264)")
+        streams.insert(0, video)
+    return streams
+
+
+class IngestSession:
+    """Records one publish session of `room`; `run` returns when the stream ends."""
+
+    def __init__(self, room: str, media: MediaStore, sink: RecordingSink, fragment_s: float = 2.0) -> None:
+        self.room = room
+        self.media = media
+        self.sink = sink
+        self.fragment_s = fragment_s
+        self.stopping = threading.Event()
+        self.fragments: list[Fragment] = []
+        self.discontinuities: set[int] = set()
+
+    def stop(self) -> None:
+        """Finish at the next packet (the room was stopped or the server shuts down)."""
+        self.stopping.set()
+
+    def run(self, container: av.container.InputContainer) -> None:
+        streams = check_streams(container)
+        media_end, next_seq = self.sink.timeline()
+        # Read once per session; the playlist then grows with each fragment instead of re-reading the room.
+        self.fragments, self.discontinuities = self.sink.recorded()
+        packets = _packets(container, streams)
+        opening = next((p for p in packets if p.pts is not None), None)
+        offset = media_end - _rebase_from(opening, reconnect=next_seq > 0)
+        recorder = FragmentRecorder(
+            self.room,
+            self.media,
+            streams,
+            target_s=self.fragment_s,
+            timeline_offset=offset,
+            first_seq=next_seq,
+        )
+        first = True
+        try:
+            for packet in itertools.chain([opening] if opening is not None else [], packets):
+                if self.stopping.is_set():
+                    break
+                for fragment in recorder.add(packet):
+                    self._announce(fragment, recorder, discontinuity=first and fragment.seq > 0)
+                    first = False
+        finally:
+            for fragment in recorder.close():
+                self._announce(fragment, recorder, discontinuity=first and fragment.seq > 0)
+                first = False
+            self.sink.end(EndOfStream(self.room, recorder.media_end))
+
+    def _announce(self, fragment: Fragment, recorder: FragmentRecorder, discontinuity: bool) -> None:
+        fragment = dataclasses.replace(fragment, received_at=time.time())
+        self.sink.fragment(fragment, discontinuity, recorder.next_seq)
+        self.fragments.append(fragment)
+        if discontinuity:
+            self.discontinuities.add(fragment.seq)
+        write_playlist(self.media, self.room, self.fragments, ended=False, discontinuities=self.discontinuities)
+
+
+def _rebase_from(opening: av.Packet | None, reconnect: bool) -> float:
+    """The session time that maps to the room's current media end.
+
+    A reconnecting publisher restarts its clock near zero and a pulled stream may have
+    been running for hours: both continue the room timeline exactly where it ended.
+    A first push keeps its own small start offset, so its times match the file's.
+    The decode timestamp is used: it is the earliest of the session's clocks.
+    """
+    if opening is None:
+        return 0.0
+    stamp = opening.dts if opening.dts is not None else opening.pts
+    start = float(stamp * opening.time_base)
+    return start if reconnect or start > JOINED_RUNNING_STREAM_S else 0.0
+
+
+def _packets(container: av.container.InputContainer, streams: list[Any]):
+    """Demuxed packets until the publisher leaves; PyAV reports some ends as OSError, not EOF."""
+    try:
+        yield from container.demux(streams)
+    except (av.FFmpegError, OSError) as exc:
+        log.info("stream ended: %s", exc)
