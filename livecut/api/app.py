@@ -4,9 +4,11 @@ Every route but the nginx on_publish callback and /metrics needs credentials (li
 and a tenant sees only its own and its granted rooms. Every error is JSON {"detail": ...}.
 """
 
+from __future__ import annotations
+
 import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, FastAPI, Form, Header, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -24,9 +26,11 @@ from livecut.auth import Principal
 from livecut.bus import Bus
 from livecut.observability.metrics import render_latest
 from livecut.reviews import ReviewLog
-from livecut.runtime.rooms import RoomManager
 from livecut.store import MetadataStore
 from stream.media_store import MediaStore
+
+if TYPE_CHECKING:  # the API process must not load the ingest code (PyAV) just for a type
+    from livecut.runtime.rooms import RoomManager
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 MAX_BODY_BYTES = 64 * 1024

@@ -10,7 +10,7 @@ import hashlib
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import HTTPException
 
@@ -18,9 +18,11 @@ from livecut.auth import Principal
 from livecut.bus import Bus
 from livecut.contracts import Word
 from livecut.reviews import ReviewLog
-from livecut.runtime.rooms import RoomManager
 from livecut.store import MetadataStore, Room
 from stream.media_store import MediaStore
+
+if TYPE_CHECKING:  # the API process must not load the ingest code (PyAV) just for a type
+    from livecut.runtime.rooms import RoomManager
 
 MEDIA_FIELDS = {"video": "video_url", "captions": "captions_url", "captions_vtt": "captions_vtt_url"}
 MEDIA_FIELDS |= {"thumbnail": "thumbnail_url", "vertical": "vertical_url"}

@@ -19,7 +19,7 @@ import logging
 import os
 import signal
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
@@ -31,13 +31,15 @@ from livecut.config import ConfigError, expand_path
 from livecut.observability.metrics import METRICS, room_status_counts, serve_metrics, stop_metrics
 from livecut.reviews import ReviewLog
 from livecut.runtime.roles import MODEL_ROLES, ROLES, STAGE_ROLES
-from livecut.runtime.rooms import RoomManager
 from livecut.runtime.runner import StageRunner
 from livecut.runtime.services import LiveServices, load_speech_models
 from livecut.store import build_metadata_store
 from segmenter.taxonomy import load_taxonomy
 from stream.media_factory import build_media_store
-from stream.rtmp.server import RtmpServer
+
+if TYPE_CHECKING:
+    from livecut.runtime.rooms import RoomManager
+    from stream.rtmp.server import RtmpServer
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +100,8 @@ class LivecutServer:
         self.metrics_http: tuple | None = None
 
     def _room_manager(self, worker_id: str | None) -> RoomManager:
+        from livecut.runtime.rooms import RoomManager  # PyAV: loaded only by processes that ingest
+
         ingest = self.config["ingest"]
         return RoomManager(self.services, ingest["fragment_s"], ingest["front_pull_url"], worker_id, ingest["lease_s"])
 
@@ -167,6 +171,8 @@ class LivecutServer:
         rtmp = self.config["rtmp"]
         if not rtmp["enabled"]:
             return ""
+        from stream.rtmp.server import RtmpServer
+
         self.rtmp = RtmpServer(rtmp["host"], rtmp["port"], self.manager.authorize, self.manager.on_stream)
         await self.rtmp.start()
         return self._rtmp_base(self.rtmp.port)

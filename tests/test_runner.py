@@ -1,0 +1,190 @@
+"""The stage runner's error policy: retries with backoff, dead letters, and a stage that never stops."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+
+from livecut.bus import MemoryBus
+from livecut.config import load_config
+from livecut.contracts import ClipRequest, clip_id_for, topics
+from livecut.observability.metrics import METRICS
+from livecut.runtime.runner import Emit, ErrorPolicy, StageRunner
+from livecut.runtime.services import LiveServices
+from livecut.runtime.stages.render import RenderStage
+from livecut.store import MetadataStore
+from stream.ingest import IngestSession
+from stream.media_store import LocalMediaStore
+
+
+@dataclass
+class Note:
+    text: str
+
+
+class Doubler:
+    """Doubles each note; fails `failures[text]` times for a note before it succeeds, always on "poison"."""
+
+    name = "render"  # a stage name the metrics know
+    topic = topics.UTTERANCES
+    policy = ErrorPolicy(attempts=3, backoff_s=0.01, permanent=(KeyError,))
+
+    def __init__(self, failures: dict[str, int]) -> None:
+        self.failures = failures
+        self.calls: list[str] = []
+        self.given_up: list[tuple[str, str]] = []
+
+    def handle(self, key: str, event: Note) -> list[Emit]:
+        self.calls.append(event.text)
+        if event.text == "poison":
+            raise ValueError("cannot double poison")
+        if event.text == "missing":
+            raise KeyError("no such thing")
+        if self.failures.get(event.text, 0) > 0:
+            self.failures[event.text] -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return [(topics.CLIPS, key, Note(event.text * 2))]
+
+    def give_up(self, key: str, event: Note, reason: str) -> None:
+        self.given_up.append((event.text, reason))
+
+
+async def run_notes(stage: Doubler, store: MetadataStore, texts: list[str]) -> list[str]:
+    bus = MemoryBus()
+    out = bus.subscribe(topics.CLIPS, "test")
+    runner = StageRunner(stage, bus, store)
+    task = asyncio.create_task(runner.run())
+    for text in texts:
+        await bus.publish(topics.UTTERANCES, "room-1", Note(text))
+    made = []
+    for _ in range(len([t for t in texts if t not in ("poison", "missing")])):
+        _, note = await asyncio.wait_for(out.get(), 5)
+        out.task_done()
+        made.append(note.text)
+    await bus.drain()
+    task.cancel()
+    return made
+
+
+def dead_letter_count() -> float:
+    return METRICS.dead_letters.labels("render")._value.get()
+
+
+def test_a_poisoned_event_is_dead_lettered_and_the_stage_goes_on():
+    store = MetadataStore(":memory:")
+    stage = Doubler({})
+    before = dead_letter_count()
+    made = asyncio.run(run_notes(stage, store, ["a", "poison", "b"]))
+    assert made == ["aa", "bb"]
+    assert stage.calls == ["a", "poison", "poison", "poison", "b"]  # tried policy.attempts times
+    assert stage.given_up == [("poison", "ValueError: cannot double poison")]
+    (letter,) = store.dead_letters("render")
+    assert (letter["event_key"], letter["event_type"], letter["reason"]) == (
+        "room-1",
+        "Note",
+        "ValueError: cannot double poison",
+    )
+    assert '"text": "poison"' in letter["event"]
+    assert dead_letter_count() == before + 1
+
+
+def test_a_passing_error_is_retried_and_its_outputs_published_once():
+    store = MetadataStore(":memory:")
+    stage = Doubler({"a": 2})
+    made = asyncio.run(run_notes(stage, store, ["a", "b"]))
+    assert made == ["aa", "bb"]
+    assert stage.calls == ["a", "a", "a", "b"]
+    assert not stage.given_up and not store.dead_letters()
+
+
+def test_a_permanent_error_is_not_retried():
+    store = MetadataStore(":memory:")
+    stage = Doubler({})
+    asyncio.run(run_notes(stage, store, ["missing", "c"]))
+    assert stage.calls == ["missing", "c"]
+    assert [text for text, _ in stage.given_up] == ["missing"]
+
+
+class SavesFail(MetadataStore):
+    """A store whose clip writes fail, as a full disk or a lost database would."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__(target)
+        self.save_attempts = 0
+
+    def save_clip(self, clip, latency_s):  # noqa: ANN001, ANN201 - the parent's signature
+        self.save_attempts += 1
+        raise sqlite3.OperationalError("disk I/O error")
+
+
+class StoreOnly:
+    """An ingest sink that only stores the fragments (no bus)."""
+
+    def __init__(self, store: MetadataStore, room: str) -> None:
+        self.store, self.room = store, room
+
+    def timeline(self) -> tuple[float, int]:
+        return 0.0, 0
+
+    def recorded(self) -> tuple[list, set]:
+        return [], set()
+
+    def fragment(self, fragment, discontinuity: bool, next_seq: int) -> None:  # noqa: ANN001
+        self.store.add_fragment(fragment, discontinuity=discontinuity)
+        self.store.advance_timeline(self.room, fragment.t1, next_seq)
+
+    def end(self, end) -> None:  # noqa: ANN001
+        """Nothing listens."""
+
+
+def test_a_store_error_in_rendering_is_retried_then_the_clip_fails_with_its_reason(tmp_path, fixtures):
+    store = SavesFail(str(tmp_path / "livecut.db"))
+    media = LocalMediaStore(tmp_path / "media")
+    room = store.create_room("r", "push").id
+    flv = tmp_path / "sample.flv"  # as a publisher sends it
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-t", "16", "-i", str(fixtures / "zh_live.mp4"), "-c", "copy", str(flv)],
+        check=True,
+    )
+    with av.open(str(flv), format="flv") as container:
+        IngestSession(room, media, StoreOnly(store, room)).run(container)
+    request = ClipRequest(
+        clip_id_for(room, 8.5, 14.0, "selling_point", "fabric"),
+        room,
+        f"room:{room}",
+        1.0,
+        6.0,
+        "selling_point",
+        "fabric",
+        "面料",
+    )
+    assert store.queue_clip(request)
+    services = LiveServices(load_config(), store, media, MemoryBus())
+    stage = RenderStage(services)
+    stage.policy = ErrorPolicy(attempts=3, backoff_s=0.01, permanent=stage.policy.permanent)
+
+    async def render_one() -> None:
+        runner = StageRunner(stage, services.bus, store)
+        task = asyncio.create_task(runner.run())
+        await services.bus.publish(topics.CLIP_REQUESTS, room, request)
+        await services.bus.drain()
+        task.cancel()
+
+    asyncio.run(render_one())
+    assert store.save_attempts == 3
+    clip = store.clip(request.clip_id)
+    assert clip["status"] == "failed"
+    assert "OperationalError: disk I/O error" in clip["error"]
+    assert [d["stage"] for d in store.dead_letters()] == ["render"]
+
+
+def test_dead_letters_survive_on_disk(tmp_path: Path):
+    path = str(tmp_path / "livecut.db")
+    MetadataStore(path).add_dead_letter("transcribe", "room-9", Note("x"), "RuntimeError: boom")
+    (letter,) = MetadataStore(path).dead_letters()
+    assert (letter["stage"], letter["event_key"], letter["reason"]) == ("transcribe", "room-9", "RuntimeError: boom")
