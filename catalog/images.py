@@ -85,7 +85,9 @@ def _background(rgb: np.ndarray) -> tuple[np.ndarray, float, bool]:
     """The border's median colour, how much of the border is that colour, and whether it is white."""
     h, w = rgb.shape[:2]
     m = max(2, int(min(h, w) * 0.04))
-    border = np.concatenate([rgb[:m].reshape(-1, 3), rgb[-m:].reshape(-1, 3), rgb[:, :m].reshape(-1, 3), rgb[:, -m:].reshape(-1, 3)])
+    border = np.concatenate(
+        [rgb[:m].reshape(-1, 3), rgb[-m:].reshape(-1, 3), rgb[:, :m].reshape(-1, 3), rgb[:, -m:].reshape(-1, 3)]
+    )
     median = np.median(border, axis=0)
     near = np.linalg.norm(border.astype(np.float32) - median, axis=1) < 24
     uniform = float(near.mean())
@@ -119,7 +121,11 @@ def _has_person(rgb: np.ndarray, skin: np.ndarray, foreground: np.ndarray) -> bo
     for x, y, w, h, area in stats[1:]:
         round_enough = 0.6 <= w / max(h, 1) <= 1.5 and area / max(w * h, 1) >= 0.55
         in_upper_part = y + h / 2 < top + 0.35 * (bottom - top)
-        body_below = foreground[min(y + h + 2, foreground.shape[0] - 1) :, x : x + w].mean() > 0.2 if y + h + 2 < foreground.shape[0] else False
+        body_below = (
+            foreground[min(y + h + 2, foreground.shape[0] - 1) :, x : x + w].mean() > 0.2
+            if y + h + 2 < foreground.shape[0]
+            else False
+        )
         if round_enough and in_upper_part and body_below and area >= 0.003 * image_area:
             return True
     return False

@@ -69,7 +69,10 @@ def find_names(text: str, names: list[tuple[str, str]]) -> list[Mention]:
     ]
     kept: list[Mention] = []
     for mention in sorted(found, key=lambda m: (-(m.end - m.start), m.start)):
-        if all(mention.end <= k.start or k.end <= mention.start for k in kept):
+        # One phrase may name two values (秋冬 is autumn and winter): the same span is kept for each.
+        same_span = [k for k in kept if (k.start, k.end) == (mention.start, mention.end)]
+        another_value = bool(same_span) and all(k.value != mention.value for k in same_span)
+        if another_value or all(mention.end <= k.start or k.end <= mention.start for k in kept):
             kept.append(mention)
     return sorted(kept, key=lambda m: m.start)
 
