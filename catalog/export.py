@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
+import numpy as np
 
 from catalog.adlaw import ad_law_findings
 from catalog.errors import CatalogError
@@ -135,7 +135,7 @@ def _input_of(product: Product) -> dict[str, Any]:
 
 def _open_sources(
     product: Product, base: Path, settings: CatalogSettings, violations: list[str]
-) -> list[tuple[str, Callable[[], Image.Image]]]:
+) -> list[tuple[str, Callable[[], np.ndarray]]]:
     """Checked image headers now; pixels decoded once, when the first platform needs them."""
     if not product.images:
         violations.append("images: a listing needs at least one image")
@@ -153,13 +153,13 @@ def _open_sources(
     return sources
 
 
-def _decoder(path: Path, field_name: str, settings: CatalogSettings) -> Callable[[], Image.Image]:
-    cache: list[Image.Image] = []
+def _decoder(path: Path, field_name: str, settings: CatalogSettings) -> Callable[[], np.ndarray]:
+    cache: list[np.ndarray] = []
 
-    def decode() -> Image.Image:
+    def decode() -> np.ndarray:
         if not cache:
             with open_checked(path, field_name, settings.max_megapixels) as image:
-                cache.append(Image.fromarray(decode_rgb(image, field_name)))
+                cache.append(decode_rgb(image, field_name))
         return cache[0]
 
     return decode
