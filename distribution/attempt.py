@@ -29,6 +29,7 @@ class AttemptOutcome:
     retry_at: float | None = None
     credentials: Credentials | None = None  # set when refreshed: the caller encrypts and stores them
     account_status: AccountStatus | None = None  # set when the account must change (needs_reauth)
+    reason: str = ""  # what the operator reads on the post
 
 
 def violations_text(violations: list[Violation]) -> str:
@@ -84,7 +85,9 @@ def run_attempt(
             if exc.kind is not ErrorKind.TOKEN_EXPIRED:
                 raise
             if refresher is None or not current.refresh_token:
-                raise PostError(ErrorKind.NEEDS_REAUTH, f"{exc.reason}; no refresh token") from None
+                raise PostError(
+                    ErrorKind.NEEDS_REAUTH, f"{exc.reason}; no refresh token", platform_code=exc.platform_code
+                ) from None
             # The platform says expired before our clock did: refresh now and retry once.
             current = fresh = refresher.refresh(current, job.account.extra)
             result = poster.post(job, current, journal)
