@@ -96,5 +96,10 @@ def run_attempt(
         step = next_step(exc, attempts, now, job.account, policy)
         account_status = AccountStatus.NEEDS_REAUTH if step.status is PostStatus.WAITING_REAUTH else None
         return AttemptOutcome(
-            step.status, error=exc, retry_at=step.retry_at, credentials=fresh, account_status=account_status
+            step.status,
+            error=exc,
+            retry_at=step.retry_at,
+            credentials=fresh,
+            account_status=account_status,
+            reason=step.reason,
         )
