@@ -8,7 +8,15 @@ calls these entry points; see each module's docstring.
 from distribution.accounts import Account, AccountStatus, Window, account_from_record, account_of_tenant, parse_window
 from distribution.attempt import AttemptOutcome, prepare, run_attempt
 from distribution.credentials import Credentials, CredentialVault, TokenRefresher, ensure_fresh
-from distribution.dedupe import DuplicateMatch, Fingerprint, PostedVideo, find_duplicates, fingerprint, similarity
+from distribution.dedupe import (
+    DuplicateMatch,
+    Fingerprint,
+    PostedVideo,
+    find_duplicates,
+    fingerprint,
+    refuse_duplicates,
+    similarity,
+)
 from distribution.errors import ErrorKind, PostError
 from distribution.journal import FileJournal, MemoryJournal, PostJournal
 from distribution.metrics import VideoMetrics, douyin_video_data
@@ -102,6 +110,7 @@ __all__ = [
     "prepare",
     "preflight",
     "probe",
+    "refuse_duplicates",
     "resume_account",
     "run_attempt",
     "similarity",

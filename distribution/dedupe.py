@@ -17,6 +17,8 @@ import av
 import numpy as np
 import pdqhash
 
+from distribution.errors import ErrorKind, PostError
+
 PDQ_MATCH_DISTANCE = 31
 HASH_SIDE = 256  # frames are hashed at this size; PDQ downsamples to 64x64 internally anyway
 MIN_QUALITY = 50  # PDQ's own quality score; flat frames (black, one colour) say nothing and are skipped
@@ -98,3 +100,26 @@ def find_duplicates(
         if share >= threshold:
             matches.append(DuplicateMatch(posted.post_id, posted.account_id, share))
     return sorted(matches, key=lambda m: -m.similarity)
+
+
+def refuse_duplicates(
+    candidate: Fingerprint,
+    history: Iterable[PostedVideo],
+    *,
+    now: float,
+    days: float = 30.0,
+    threshold: float = 0.5,
+    override: bool = False,
+) -> list[DuplicateMatch]:
+    """The matches (for the post's record); PostError PERMANENT naming the earlier post unless an operator
+    overrode the check for this post."""
+    matches = find_duplicates(candidate, history, now=now, days=days, threshold=threshold)
+    if matches and not override:
+        best = matches[0]
+        raise PostError(
+            ErrorKind.PERMANENT,
+            f"near-duplicate of post {best.post_id} on account {best.account_id} "
+            f"({best.similarity:.0%} of seconds match); post different content or override",
+            platform_code="duplicate",
+        )
+    return matches

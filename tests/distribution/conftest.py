@@ -24,13 +24,24 @@ def creds() -> Credentials:
 
 
 def account(platform: str, **extra: str) -> Account:
-    return Account(f"acc-{platform}", "tenant-a", platform, f"{platform} shop", group="brand-x",
-                   extra={"open_id": "open-1", **extra})
+    return Account(
+        f"acc-{platform}",
+        "tenant-a",
+        platform,
+        f"{platform} shop",
+        group="brand-x",
+        extra={"open_id": "open-1", **extra},
+    )
 
 
 def job_for(platform: str, video: Path, post_id: str = "post-1", **extra: str) -> PostJob:
-    return PostJob(post_id, account(platform, **extra), Path(video), Caption("新品上市 限时优惠", "今天直播间", ("好物", "穿搭")),
-                   clip_id="clip-1")
+    return PostJob(
+        post_id,
+        account(platform, **extra),
+        Path(video),
+        Caption("新品上市 限时优惠", "今天直播间", ("好物", "穿搭")),
+        clip_id="clip-1",
+    )
 
 
 def rules_with(platform: str, **posting):
@@ -54,18 +65,67 @@ def sparse_file(path: Path, size: int) -> Path:
 def vertical_clip(tmp_path_factory) -> Path:
     """4 s of 720x1280 H.264/AAC with faststart (a conforming Douyin clip)."""
     out = tmp_path_factory.mktemp("media") / "vertical.mp4"
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-                    "testsrc2=size=720x1280:rate=30:duration=4", "-f", "lavfi", "-i", "sine=frequency=440:duration=4",
-                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
-                    "-movflags", "+faststart", str(out)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=720x1280:rate=30:duration=4",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=4",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+            "-movflags",
+            "+faststart",
+            str(out),
+        ],
+        check=True,
+    )
     return out
 
 
 @pytest.fixture(scope="session")
 def wide_clip(tmp_path_factory) -> Path:
-    """3 s of 640x360 MPEG-4 Part 2 in MP4 without faststart: wrong aspect, codec and box order."""
+    """6 s of 640x360 MPEG-4 Part 2 in MP4 without faststart: wrong aspect, codec and box order."""
     out = tmp_path_factory.mktemp("media") / "wide.mp4"
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-                    "testsrc=size=1280x720:rate=30:duration=3", "-f", "lavfi", "-i", "sine=duration=3",
-                    "-c:v", "mpeg4", "-q:v", "5", "-c:a", "aac", "-shortest", str(out)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=640x360:rate=30:duration=6",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=duration=6",
+            "-c:v",
+            "mpeg4",
+            "-q:v",
+            "5",
+            "-c:a",
+            "aac",
+            "-shortest",
+            str(out),
+        ],
+        check=True,
+    )
     return out

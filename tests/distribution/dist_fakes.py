@@ -215,9 +215,21 @@ class FakePlatforms:
         if denied:
             return denied
         ids = json.loads(body)["item_ids"]
-        rows = [{"item_id": i, "statistics": {"play_count": 1000 + n, "digg_count": 10 + n, "comment_count": n,
-                                              "share_count": 2 * n, "download_count": 0, "forward_count": 0}}
-                for n, i in enumerate(ids) if i in self.items]
+        rows = [
+            {
+                "item_id": i,
+                "statistics": {
+                    "play_count": 1000 + n,
+                    "digg_count": 10 + n,
+                    "comment_count": n,
+                    "share_count": 2 * n,
+                    "download_count": 0,
+                    "forward_count": 0,
+                },
+            }
+            for n, i in enumerate(ids)
+            if i in self.items
+        ]
         return self._ok({"list": rows})
 
     # -- OAuth refresh (Douyin's shape: the answer under "data") ------------------------------
@@ -227,8 +239,19 @@ class FakePlatforms:
         if form.get("grant_type") != "refresh_token" or not form.get("client_key") or token is None:
             return 200, {"data": {"error_code": 10010, "description": "refresh_token expired"}}, {}
         self.access_tokens.add(token)
-        return 200, {"data": {"error_code": 0, "access_token": token, "expires_in": 1296000,
-                              "refresh_token": form["refresh_token"], "refresh_expires_in": 2592000}}, {}
+        return (
+            200,
+            {
+                "data": {
+                    "error_code": 0,
+                    "access_token": token,
+                    "expires_in": 1296000,
+                    "refresh_token": form["refresh_token"],
+                    "refresh_expires_in": 2592000,
+                }
+            },
+            {},
+        )
 
     # -- Kuaishou ------------------------------------------------------------------------------
     def _ks_auth(self, query) -> tuple | None:
@@ -298,10 +321,22 @@ class FakePlatforms:
         if size >= 5 * 2**20 and (chunk < 5 * 2**20 or size // chunk != count):
             return 400, {"error": {"code": "invalid_params", "message": "chunk plan"}}, {}
         publish_id = "v_pub_" + uuid.uuid4().hex[:10]
-        self.publishes[publish_id] = {"size": size, "chunk": chunk, "count": count, "received": 0, "polls": 0,
-                                      "status": "PROCESSING_UPLOAD"}
-        return 200, {"data": {"publish_id": publish_id, "upload_url": f"{self.base}/tiktok-upload/{publish_id}"},
-                     "error": {"code": "ok", "message": "", "log_id": "x"}}, {}
+        self.publishes[publish_id] = {
+            "size": size,
+            "chunk": chunk,
+            "count": count,
+            "received": 0,
+            "polls": 0,
+            "status": "PROCESSING_UPLOAD",
+        }
+        return (
+            200,
+            {
+                "data": {"publish_id": publish_id, "upload_url": f"{self.base}/tiktok-upload/{publish_id}"},
+                "error": {"code": "ok", "message": "", "log_id": "x"},
+            },
+            {},
+        )
 
     def on_tiktok_upload(self, request, query, body, path):
         publish = self.publishes.get(path.rsplit("/", 1)[-1])
@@ -341,8 +376,12 @@ class FakePlatforms:
         if query.get("uploadType") != "resumable":
             return 400, {"error": {"code": 400, "errors": [{"reason": "badRequest"}]}}, {}
         session_id = uuid.uuid4().hex[:12]
-        self.sessions[session_id] = {"size": int(request.headers["X-Upload-Content-Length"]), "received": 0,
-                                     "meta": json.loads(body), "video": None}
+        self.sessions[session_id] = {
+            "size": int(request.headers["X-Upload-Content-Length"]),
+            "received": 0,
+            "meta": json.loads(body),
+            "video": None,
+        }
         return 200, b"", {"Location": f"{self.base}/yt-session/{session_id}"}
 
     def on_youtube_upload(self, request, query, body, path):

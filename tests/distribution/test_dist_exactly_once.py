@@ -14,7 +14,17 @@ from pathlib import Path
 
 from conftest import sparse_file
 
-from distribution import Account, Caption, Credentials, DouyinPoster, FileJournal, PostJob, PostStatus, load_rules, run_attempt
+from distribution import (
+    Account,
+    Caption,
+    Credentials,
+    DouyinPoster,
+    FileJournal,
+    PostJob,
+    PostStatus,
+    load_rules,
+    run_attempt,
+)
 
 MB = 1024 * 1024
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,15 +33,24 @@ ROOT = Path(__file__).resolve().parents[2]
 def start_worker(fake, journal: Path, video: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{Path(__file__).parent}"}
     script = Path(__file__).with_name("dist_post_worker.py")
-    return subprocess.Popen([sys.executable, str(script), fake.base, str(journal), str(video)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, str(script), fake.base, str(journal), str(video)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def resume(fake, journal: Path, video: Path):
     rules = load_rules("douyin")
     rules = replace(rules, posting={**rules.posting, "chunk_above_mb": 10, "part_mb": 5})
-    job = PostJob("post-kill", Account("acc-1", "tenant-a", "douyin", "shop", extra={"open_id": "open-1"}), video,
-                  Caption("kill test"))
+    job = PostJob(
+        "post-kill",
+        Account("acc-1", "tenant-a", "douyin", "shop", extra={"open_id": "open-1"}),
+        video,
+        Caption("kill test"),
+    )
     return run_attempt(job, DouyinPoster(rules, base_url=fake.base), Credentials("tok-1"), FileJournal(journal))
 
 

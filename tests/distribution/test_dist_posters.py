@@ -78,8 +78,9 @@ def test_douyin_200mb_file_goes_in_parts(fake, creds, tmp_path):
 
 def test_expired_token_is_refreshed_then_the_post_retried(fake, vertical_clip):
     stale = Credentials(access_token="tok-old", refresh_token="ref-1", access_expires_at=NOW + 3600)
-    outcome = run_attempt(job_for("douyin", vertical_clip), douyin(fake), stale, MemoryJournal(),
-                          refresher=refresher(fake), now=NOW)
+    outcome = run_attempt(
+        job_for("douyin", vertical_clip), douyin(fake), stale, MemoryJournal(), refresher=refresher(fake), now=NOW
+    )
     assert outcome.status is PostStatus.POSTED, outcome.error
     assert outcome.credentials.access_token == "tok-2"  # the caller stores the new token
     assert fake.calls["refresh_token"] == 1
@@ -87,16 +88,18 @@ def test_expired_token_is_refreshed_then_the_post_retried(fake, vertical_clip):
 
 def test_token_about_to_expire_is_refreshed_before_posting(fake, vertical_clip):
     soon = Credentials(access_token="tok-1", refresh_token="ref-1", access_expires_at=NOW + 60)
-    outcome = run_attempt(job_for("douyin", vertical_clip), douyin(fake), soon, MemoryJournal(),
-                          refresher=refresher(fake), now=NOW)
+    outcome = run_attempt(
+        job_for("douyin", vertical_clip), douyin(fake), soon, MemoryJournal(), refresher=refresher(fake), now=NOW
+    )
     assert outcome.status is PostStatus.POSTED
     assert outcome.credentials.access_token == "tok-2" and outcome.credentials.access_expires_at > time.time() + 86400
 
 
 def test_refused_refresh_puts_the_account_to_needs_reauth_and_the_post_waits(fake, vertical_clip):
     revoked = Credentials(access_token="tok-old", refresh_token="ref-revoked")
-    outcome = run_attempt(job_for("douyin", vertical_clip), douyin(fake), revoked, MemoryJournal(),
-                          refresher=refresher(fake), now=NOW)
+    outcome = run_attempt(
+        job_for("douyin", vertical_clip), douyin(fake), revoked, MemoryJournal(), refresher=refresher(fake), now=NOW
+    )
     assert outcome.status is PostStatus.WAITING_REAUTH
     assert outcome.account_status is AccountStatus.NEEDS_REAUTH
     assert "refresh_token expired" in outcome.error.reason
@@ -262,7 +265,9 @@ def test_handoff_package_then_operator_marks_posted(tmp_path, vertical_clip):
     folder = Path(outcome.result.detail["package"])
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "ready" and manifest["product_url"] == "https://item.example/123"
-    assert (folder / "cover.jpg").stat().st_size > 0 and (folder / "tags.txt").read_text(encoding="utf-8") == "#好物\n#穿搭\n"
+    assert (folder / "cover.jpg").stat().st_size > 0 and (folder / "tags.txt").read_text(
+        encoding="utf-8"
+    ) == "#好物\n#穿搭\n"
     assert manifest["files"]["video.mp4"] == hashlib.sha256(vertical_clip.read_bytes()).hexdigest()
     poster.mark_posted(job, platform_url="https://www.xiaohongshu.com/explore/abc")
     again = run_attempt(job, poster, Credentials(""), MemoryJournal(), now=NOW)

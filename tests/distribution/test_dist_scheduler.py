@@ -33,8 +33,19 @@ def accounts(n: int = 100) -> list[Account]:
     made = []
     for i in range(n):
         windows = (Window(time(9), time(12)), Window(time(18), time(23, 30))) if i % 3 else (Window(time(20), time(2)),)
-        made.append(Account(f"a{i:03d}", "t1", "douyin", f"shop {i}", group=f"g{i % 5}", windows=windows,
-                            timezone=ZONES[i % 4], daily_cap=10, min_spacing_s=900 + 60 * (i % 7)))
+        made.append(
+            Account(
+                f"a{i:03d}",
+                "t1",
+                "douyin",
+                f"shop {i}",
+                group=f"g{i % 5}",
+                windows=windows,
+                timezone=ZONES[i % 4],
+                daily_cap=10,
+                min_spacing_s=900 + 60 * (i % 7),
+            )
+        )
     return made
 
 
@@ -95,9 +106,11 @@ def test_move_cancel_pause_resume():
         move(plan, post.post_id, spans[0][0] - 600, by_id["a001"])
     with pytest.raises(ValueError, match="within"):
         move(plan, post.post_id, others[0] + 60, by_id["a001"])
-    free = next(t for t in range(int(spans[0][0]), int(spans[-1][1]), 60)
-                if all(abs(t - o) >= by_id["a001"].min_spacing_s for o in others)
-                and any(s <= t <= e for s, e in spans))
+    free = next(
+        t
+        for t in range(int(spans[0][0]), int(spans[-1][1]), 60)
+        if all(abs(t - o) >= by_id["a001"].min_spacing_s for o in others) and any(s <= t <= e for s, e in spans)
+    )
     moved = move(plan, post.post_id, float(free), by_id["a001"])
     assert next(p for p in moved if p.post_id == post.post_id).at == free
     cancelled = cancel(moved, post.post_id)
