@@ -95,7 +95,7 @@ def local_day(account: Account, at: float) -> date:
 
 def _slots(
     account: Account,
-    day: date,
+    windows: list[tuple[float, float]],
     count: int,
     taken: list[float],
     now: float,
@@ -103,7 +103,7 @@ def _slots(
     settings: SchedulerSettings,
 ) -> list[float]:
     """Up to `count` times in the account's windows, `min_spacing_s` apart and from `taken` times."""
-    spans = [(max(s, now + settings.lead_s), e) for s, e in window_spans(account, day)]
+    spans = [(max(s, now + settings.lead_s), e) for s, e in windows]
     spans = [(s, e) for s, e in spans if e > s]
     total = sum(e - s for s, e in spans)
     spacing = account.min_spacing_s
@@ -160,7 +160,7 @@ def plan_day(
         taken = [t for t in by_account.get(account.account_id, ()) if day_start - 86400 <= t <= day_end + 86400]
         used = sum(1 for t in taken if day_start <= t <= day_end)
         rng = random.Random(f"{seed}:{account.account_id}:{day.isoformat()}")
-        free[account.account_id] = _slots(account, day, account.daily_cap - used, taken, now, rng, settings)
+        free[account.account_id] = _slots(account, spans, account.daily_cap - used, taken, now, rng, settings)
         if free[account.account_id]:
             groups[(account.tenant, account.group)].append(account)
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import subprocess
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from conftest import job_for
 
 from distribution import (
-    CredentialVault,
     Credentials,
+    CredentialVault,
     ErrorKind,
     PostedVideo,
     PostError,
@@ -22,8 +21,8 @@ from distribution import (
     fingerprint,
     known_platforms,
     load_rules,
-    prepare,
     preflight,
+    prepare,
     probe,
     refuse_duplicates,
     similarity,
