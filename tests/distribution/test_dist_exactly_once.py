@@ -12,7 +12,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from conftest import sparse_file
+from dist_helpers import sparse_file
 
 from distribution import (
     Account,

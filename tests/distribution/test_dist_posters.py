@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import account, job_for, rules_with, sparse_file
+from dist_helpers import account, job_for, rules_with, sparse_file
 
 from distribution import (
     AccountStatus,

@@ -7,7 +7,7 @@ import subprocess
 from dataclasses import replace
 
 import pytest
-from conftest import job_for
+from dist_helpers import job_for
 
 from distribution import (
     Credentials,
