@@ -174,6 +174,7 @@ def test_utterances_are_replaced_by_room_and_start(store):
         "label": "selling_point",
         "sublabel": "fabric",
         "confidence": 0.9,
+        "product": None,
     }
     assert store.utterances("other") == []
 

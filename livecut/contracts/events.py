@@ -79,6 +79,8 @@ class Utterance:
     needs_review: bool = False
     time_bound: bool = False
     banned_claims: list[str] = field(default_factory=list)
+    # The sku of the product being presented, from the room's lineup (catalog.ProductLinker).
+    product: str | None = None
 
     def to_record(self) -> dict[str, Any]:
         return {
@@ -120,6 +122,8 @@ class ClipRequest:
     needs_review: bool = False
     time_bound: bool = False
     banned_claims: list[str] = field(default_factory=list)
+    # The sku of the product the clip shows (catalog.product_of_span over its utterances).
+    product: str | None = None
 
     @property
     def duration(self) -> float:
@@ -148,6 +152,7 @@ class ClipReady:
     needs_review: bool = False
     time_bound: bool = False
     banned_claims: list[str] = field(default_factory=list)
+    product: str | None = None
 
     def to_record(self) -> dict[str, Any]:
         record = asdict(self)

@@ -21,6 +21,7 @@ from typing import Any
 
 from livecut.config import ConfigError, expand_path
 from livecut.contracts import ClipReady, ClipRequest, Fragment, Utterance, Word
+from livecut.store.catalog import CatalogStore
 from livecut.store.db import POSTGRES_SCHEMES, Session, StoreError, migrate, open_database
 from livecut.store.dead_letters import DeadLetterStore
 from livecut.store.tenancy import DEFAULT_TENANT, VISIBLE_ROOMS, TenancyStore
@@ -77,7 +78,7 @@ def build_metadata_store(config: dict[str, Any]) -> MetadataStore:
     return MetadataStore(url)
 
 
-class MetadataStore(TenancyStore, DeadLetterStore):
+class MetadataStore(TenancyStore, DeadLetterStore, CatalogStore):
     """A thread-safe store; every method is short and transactional.
 
     `target` is a SQLite file path (or ":memory:") or a postgresql:// URL. Opening applies
@@ -280,10 +281,10 @@ class MetadataStore(TenancyStore, DeadLetterStore):
         now = time.time()
         self._execute(
             "INSERT INTO clips (clip_id, room, status, t0, t1, label, sublabel, record, latency_s, created_at, "
-            "updated_at, confidence) VALUES (?, ?, 'ready', ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "updated_at, confidence, product) VALUES (?, ?, 'ready', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (clip_id) DO UPDATE SET status = 'ready', record = excluded.record, error = NULL, "
             "t0 = excluded.t0, t1 = excluded.t1, latency_s = COALESCE(excluded.latency_s, clips.latency_s), "
-            "updated_at = excluded.updated_at, confidence = excluded.confidence",
+            "updated_at = excluded.updated_at, confidence = excluded.confidence, product = excluded.product",
             (
                 clip.clip_id,
                 clip.room,
@@ -296,6 +297,7 @@ class MetadataStore(TenancyStore, DeadLetterStore):
                 now,
                 now,
                 clip.confidence,
+                clip.product,
             ),
         )
 
@@ -325,7 +327,7 @@ class MetadataStore(TenancyStore, DeadLetterStore):
         now = time.time()
         changed = self._execute(
             "INSERT INTO clips (clip_id, room, status, t0, t1, label, sublabel, record, created_at, updated_at, "
-            "confidence) VALUES (?, ?, 'rendering', ?, ?, ?, ?, ?, ?, ?, ?) "
+            "confidence, product) VALUES (?, ?, 'rendering', ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (clip_id) DO UPDATE SET status = 'rendering', error = NULL, updated_at = excluded.updated_at "
             "WHERE clips.status = 'failed'",
             (
@@ -339,6 +341,7 @@ class MetadataStore(TenancyStore, DeadLetterStore):
                 now,
                 now,
                 request.confidence,
+                request.product,
             ),
         )
         return changed == 1
@@ -374,6 +377,7 @@ class MetadataStore(TenancyStore, DeadLetterStore):
         status: str | None = None,
         min_confidence: float | None = None,
         max_confidence: float | None = None,
+        product: str | None = None,
     ) -> list[dict[str, Any]]:
         """Clips, newest first, filtered by what is given; with `tenant`, only those of rooms it sees."""
         # Only the filters given: PostgreSQL cannot type a parameter that is only tested for NULL.
@@ -385,6 +389,7 @@ class MetadataStore(TenancyStore, DeadLetterStore):
             ("created_at > ?", since),
             ("confidence >= ?", min_confidence),
             ("confidence <= ?", max_confidence),
+            ("product = ?", product),
         ]
         conditions = [condition for condition, value in filters if value is not None]
         params = [value for _, value in filters if value is not None]
@@ -472,16 +477,16 @@ def _replace_utterance(session: Session, utterance: Utterance) -> None:
     )
     words = json.dumps([[round(w.t0, 3), round(w.t1, 3), w.text] for w in u.words], ensure_ascii=False)
     session.execute(
-        "INSERT INTO utterances (room, t0, t1, text, lang, label, sublabel, confidence, words) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "INSERT INTO utterances (room, t0, t1, text, lang, label, sublabel, confidence, words, product) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (room, t0) DO UPDATE SET t1 = excluded.t1, text = excluded.text, lang = excluded.lang, "
         "label = excluded.label, sublabel = excluded.sublabel, confidence = excluded.confidence, "
-        "words = excluded.words",
-        (u.room, u.t0, u.t1, u.text, u.lang, u.label, u.sublabel, u.confidence, words if u.words else None),
+        "words = excluded.words, product = excluded.product",
+        (u.room, u.t0, u.t1, u.text, u.lang, u.label, u.sublabel, u.confidence, words if u.words else None, u.product),
     )
 
 
-UTTERANCE_COLUMNS = "room, t0, t1, text, lang, label, sublabel, confidence"
+UTTERANCE_COLUMNS = "room, t0, t1, text, lang, label, sublabel, confidence, product"
 # Seconds by which a row's [t0, t1] overlaps a given (t1, t1, t0, t0) span, in SQL both databases run.
 _OVERLAP = "(CASE WHEN t1 < ? THEN t1 ELSE ? END) - (CASE WHEN t0 > ? THEN t0 ELSE ? END)"
 DONE_CLIP_STATUSES = ("ready", "approved", "rejected")
@@ -502,8 +507,9 @@ def _queue_clip(session: Session, request: ClipRequest) -> bool:
     now = time.time()
     session.execute(
         "INSERT INTO clips (clip_id, room, status, t0, t1, label, sublabel, record, created_at, updated_at, "
-        "confidence) VALUES (?, ?, 'rendering', ?, ?, ?, ?, '{}', ?, ?, ?) ON CONFLICT (clip_id) DO NOTHING",
-        (r.clip_id, r.room, r.t0, r.t1, r.label, r.sublabel, now, now, r.confidence),
+        "confidence, product) VALUES (?, ?, 'rendering', ?, ?, ?, ?, '{}', ?, ?, ?, ?) "
+        "ON CONFLICT (clip_id) DO NOTHING",
+        (r.clip_id, r.room, r.t0, r.t1, r.label, r.sublabel, now, now, r.confidence, r.product),
     )
     return True
 
@@ -538,5 +544,6 @@ def _clip_row(row: dict[str, Any]) -> dict[str, Any]:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         error=row["error"],
+        product=row["product"],
     )
     return record
