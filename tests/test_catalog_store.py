@@ -89,6 +89,7 @@ def test_utterances_and_clips_carry_their_product_and_clips_filter_by_it(store):
     store.add_utterance(Utterance(room.id, 4.0, 6.0, "欢迎", "zh"))
     assert [u["product"] for u in store.utterances(room.id)] == ["CARD-001", None]
     assert store.last_product(room.id, 10.0) == "CARD-001" and store.last_product(room.id, 1.0) is None
+    assert store.linked_utterances(room.id, 2.0, 5.0) == [(1.0, 3.0, "CARD-001"), (4.0, 6.0, None)]
     assert [u["text"] for u in store.product_utterances("brand-a", "CARD-001")] == ["1号链接这件开衫"]
     assert store.product_utterances("brand-b", "CARD-001") == []
 

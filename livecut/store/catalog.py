@@ -113,6 +113,13 @@ class CatalogStore:
         )
         return rows[0]["product"] if rows else None
 
+    def linked_utterances(self, room: str, t0: float, t1: float) -> list[tuple[float, float, str | None]]:
+        """(t0, t1, product) of the room's utterances overlapping [t0, t1]: catalog.product_of_span's input."""
+        rows = self.db.query(
+            "SELECT t0, t1, product FROM utterances WHERE room = ? AND t1 > ? AND t0 < ? ORDER BY t0", (room, t0, t1)
+        )
+        return [(row["t0"], row["t1"], row["product"]) for row in rows]
+
     def product_utterances(self, tenant: str, sku: str, limit: int = 200) -> list[dict[str, Any]]:
         """What hosts said about a product in the tenant's rooms, newest first (speech for extraction)."""
         return self.db.query(

@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from catalog import product_of_span
 from clipper.renderer import Renderer, RenderError
 from livecut.contracts import ClipReady, ClipRequest, ClipStatus, topics
 from livecut.observability.metrics import clip_made, observe_stage
@@ -43,10 +44,16 @@ class RenderStage:
             return None
         with observe_stage("render"):
             clip = self._render(request)
+        clip.product = request.product if request.product is not None else self._product_of(request)
         latency = time.time() - request.received_at if request.received_at else None
         self.services.store.save_clip(clip, latency)
         clip_made(request.label, ClipStatus.READY, latency)
         return clip
+
+    def _product_of(self, request: ClipRequest) -> str | None:
+        """A trim or an operator's range clip comes without a product: the one its utterances were about."""
+        linked = self.services.store.linked_utterances(request.room, request.t0, request.t1)
+        return product_of_span(request.t0, request.t1, linked)
 
     def give_up(self, key: str, request: ClipRequest, reason: str) -> None:
         self.services.store.fail_clip(request.clip_id, request.room, request.t0, request.t1, request.label, reason)

@@ -15,6 +15,7 @@ import time
 
 from livecut.contracts import SAMPLE_RATE, AudioChunk, ClipRequest, EndOfStream, Fragment, Utterance, topics
 from livecut.observability.metrics import observe_stage
+from livecut.runtime.room_products import RoomProducts
 from livecut.runtime.runner import Emit, ErrorPolicy
 from livecut.runtime.services import LiveServices
 from livecut.runtime.settings import segment_settings
@@ -28,11 +29,12 @@ log = logging.getLogger(__name__)
 
 
 class _RoomState:
-    """A room's speech state plus the audio decoded from its fragments and how far it got."""
+    """A room's speech state plus the audio decoded from its fragments, how far it got, and the product on air."""
 
-    def __init__(self, speech: RoomSpeech, audio: FragmentAudio) -> None:
+    def __init__(self, speech: RoomSpeech, audio: FragmentAudio, products: RoomProducts) -> None:
         self.speech = speech
         self.audio = audio
+        self.products = products
         self.last_seq: int | None = None
         self.last_t0: float | None = None
 
@@ -75,7 +77,10 @@ class TranscribeStage:
             builder=builder,
             classifier=services.classifiers.for_brand(record.brand if record else None),
         )
-        return _RoomState(speech, FragmentAudio(room))
+        # A clip request's span lies within the last max_s of speech (plus its margins and a closing silence).
+        settings = services.config["segments"]
+        memory_s = settings["max_s"] + 2 * settings["margin_s"] + settings["close_after_silence_s"]
+        return _RoomState(speech, FragmentAudio(room), RoomProducts(room, services.store, memory_s))
 
     def _state_before(self, room: str, seq: int | None, media_t: float) -> tuple[_RoomState, list[Utterance], float]:
         """The room's state, ready for what comes at `media_t`, the utterances a replay made, and
@@ -98,6 +103,7 @@ class TranscribeStage:
         start = record.resume_from if record and record.resume_from is not None else -math.inf
         if start > -math.inf:
             log.info("room %s: taken over at %.2f s, resuming from %.2f s", room, media_t, start)
+            state.products.carry(self.services.store.last_product(room, start))
         return state, self._replay(state, room, seq, start, media_t), start
 
     @staticmethod
@@ -131,7 +137,7 @@ class TranscribeStage:
         # 0.0 is a position, not "none": a file's first fragment can start before it (B-frame delay).
         before = state.last_t0 if state.last_t0 is not None else -math.inf
         state.last_seq, state.last_t0 = fragment.seq, max(fragment.t0, before)
-        requests = self._queue(self._segment(state, utterances) + state.speech.idle(fragment.t1))
+        requests = self._queue(state, self._segment(state, utterances) + state.speech.idle(fragment.t1))
         # Speech at the fragment's end may still be open in the VAD buffer: only its start is final.
         self.services.store.mark_processed(fragment.room, fragment.t0, resume_from=state.resume_point(fragment.t1))
         return utterances, requests
@@ -142,7 +148,7 @@ class TranscribeStage:
         del self.rooms[end.room]
         utterances += self._hear(state, state.audio.flush(time.time()))
         utterances += state.speech.finish(end)
-        requests = self._queue(self._segment(state, utterances) + state.speech.flush(end.t))
+        requests = self._queue(state, self._segment(state, utterances) + state.speech.flush(end.t))
         self.services.store.mark_processed(end.room, end.t, resume_from=end.t)
         return utterances, requests
 
@@ -152,14 +158,16 @@ class TranscribeStage:
             return state.speech.hear(chunks)
 
     def _segment(self, state: _RoomState, utterances: list[Utterance]) -> list[ClipRequest]:
+        state.products.link(utterances)
         with observe_stage("classify"):
             requests = state.speech.segment(utterances)
         for utterance in utterances:
             self.services.store.add_utterance(utterance)
         return requests
 
-    def _queue(self, requests: list[ClipRequest]) -> list[ClipRequest]:
-        """The requests to publish: those the store has not seen rendered already."""
+    def _queue(self, state: _RoomState, requests: list[ClipRequest]) -> list[ClipRequest]:
+        """The requests to publish, with their product: those the store has not seen rendered already."""
+        state.products.assign(requests)
         return [request for request in requests if self.services.store.queue_clip(request)]
 
 

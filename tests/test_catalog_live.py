@@ -1,0 +1,194 @@
+"""Clip ↔ product in the live path: the transcribe stage links a room's utterances to its lineup.
+
+The stage runs as in `livecut serve` (real SegmentBuilder, real SQLite metadata store, real
+catalog.ProductLinker) on a scripted broadcast: the products of tests/fixtures/catalog/products.json
+on a lineup, the host's lines of tests/fixtures/zh_live.json about the dress and of products.json
+about the cardigan, with their recorded labels. Whisper and the audio are left out: each fragment
+"hears" the scripted utterances that end within it, labeled as recorded.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from catalog import load_products
+from livecut.bus import MemoryBus
+from livecut.config import load_config
+from livecut.contracts import EndOfStream, Fragment, Utterance, topics
+from livecut.runtime.services import LiveServices
+from livecut.runtime.settings import transcriber_settings
+from livecut.runtime.stages.transcribe import TranscribeStage
+from livecut.store import MetadataStore
+from stream.media_store import LocalMediaStore
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FRAGMENT_S = 2.0
+PAUSE_S = 0.7
+
+
+def broadcast() -> list[tuple[str, str, str | None]]:
+    """(text, label, sublabel) in the order said: a welcome, link 1 (the cardigan), then the next one (the dress)."""
+    cardigan = json.loads((FIXTURES / "catalog" / "products.json").read_text(encoding="utf-8"))[0]
+    dress = json.loads((FIXTURES / "zh_live.json").read_text(encoding="utf-8"))["sentences"]
+    lines = [("哈喽宝宝们，欢迎来到我的直播间", "chitchat", None), ("我们先看1号链接", "call_to_action", None)]
+    for said in cardigan["speech"]:
+        lines.append((said["text"], "selling_point", "fabric"))
+    lines += [("这个面料也很亲肤，是精选的羊毛混纺", "selling_point", "fabric")]
+    lines += [("好，下一款，红裙子", "call_to_action", None)]
+    lines += [(s["text"], s["label"], s["sublabel"]) for s in dress[2:11]]
+    return lines
+
+
+def timed(lines: list[tuple[str, str, str | None]], room: str) -> list[tuple[Utterance, str, str | None]]:
+    """Each line lasts a syllable's 0.25 s per character, with a pause between lines."""
+    out, t = [], 1.0
+    for text, label, sublabel in lines:
+        t1 = t + max(1.5, 0.25 * len(text))
+        out.append((Utterance(room, round(t, 2), round(t1, 2), text, "zh"), label, sublabel))
+        t = t1 + PAUSE_S
+    return out
+
+
+class RecordedLabels:
+    """The classifier's part, as recorded in the script: label, sublabel and full confidence."""
+
+    def __init__(self, labels: dict[str, tuple[str, str | None]]) -> None:
+        self.labels = labels
+
+    def for_brand(self, brand: str | None) -> RecordedLabels:
+        return self
+
+    def label(self, utterances: list[Utterance]) -> None:
+        for utterance in utterances:
+            utterance.label, utterance.sublabel = self.labels[utterance.text]
+            utterance.confidence = 1.0
+
+
+class ScriptedTranscribe(TranscribeStage):
+    """The transcribe stage with the fragment's audio replaced by the scripted utterances ending in it."""
+
+    def __init__(self, services: LiveServices, script: list[Utterance]) -> None:
+        super().__init__(services)
+        self.script = script
+
+    def _decode(self, state, fragment: Fragment, start: float) -> list[Fragment]:
+        return [fragment]
+
+    def _hear(self, state, fragments: list) -> list[Utterance]:
+        heard = []
+        for fragment in fragments:
+            if isinstance(fragment, Fragment):
+                heard += [_copy(u) for u in self.script if fragment.t0 <= u.t1 < fragment.t1]
+        return heard
+
+
+def _copy(utterance: Utterance) -> Utterance:
+    return Utterance(utterance.room, utterance.t0, utterance.t1, utterance.text, utterance.lang)
+
+
+@pytest.fixture
+def live(tmp_path):
+    config = load_config()
+    store = MetadataStore(tmp_path / "livecut.db")
+    room = store.create_room("live", "push", tenant="brand-a", brand="Lumi")
+    products = load_products(FIXTURES / "catalog" / "products.json")
+    store.import_products("brand-a", [p.to_dict() for p in products])
+    cardigan, dress = (store.product_by_sku("brand-a", sku) for sku in ("CARD-001", "DRESS-002"))
+    store.set_lineup(room.id, [(1, cardigan["id"]), (2, dress["id"])])
+    lines = broadcast()
+    script = timed(lines, room.id)
+    services = LiveServices(
+        config,
+        store,
+        LocalMediaStore(tmp_path / "media"),
+        MemoryBus(),
+        transcriber_settings=transcriber_settings(config),
+        recognizer=object(),  # never asked: the script is the transcript
+        classifiers=RecordedLabels({text: (label, sublabel) for text, label, sublabel in lines}),
+    )
+    yield store, room.id, services, [u for u, _, _ in script]
+    store.close()
+
+
+def fragments_of(room: str, script: list[Utterance]) -> list[Fragment]:
+    end = script[-1].t1 + 10.0
+    count = int(end / FRAGMENT_S) + 1
+    key = f"rooms/{room}/fragments/{{:06d}}.ts"
+    return [Fragment(room, i, i * FRAGMENT_S, (i + 1) * FRAGMENT_S, key.format(i)) for i in range(count)]
+
+
+def run(stage: TranscribeStage, room: str, fragments: list[Fragment], end: float | None = None):
+    emitted = []
+    for fragment in fragments:
+        stage.services.store.add_fragment(fragment)
+        emitted += stage.handle(room, fragment)
+    if end is not None:
+        emitted += stage.handle(room, EndOfStream(room, end))
+    utterances = [e for topic, _, e in emitted if topic == topics.UTTERANCES]
+    requests = [e for topic, _, e in emitted if topic == topics.CLIP_REQUESTS]
+    return utterances, requests
+
+
+def product_said(utterances: list[Utterance]) -> list[tuple[str, str | None]]:
+    return [(u.text, u.product) for u in utterances]
+
+
+def test_a_rooms_utterances_and_clips_carry_the_product_of_its_lineup(live):
+    store, room, services, script = live
+    fragments = fragments_of(room, script)
+    utterances, requests = run(ScriptedTranscribe(services, script), room, fragments, end=fragments[-1].t1)
+
+    said = product_said(utterances)
+    assert said[0] == ("哈喽宝宝们，欢迎来到我的直播间", None), "nothing is presented before the first cue"
+    assert said[1] == ("我们先看1号链接", "CARD-001")
+    next_one = [text for text, _ in said].index("好，下一款，红裙子")
+    assert {p for _, p in said[1:next_one]} == {"CARD-001"}, "the cardigan is carried until the next cue"
+    assert {p for _, p in said[next_one:]} == {"DRESS-002"}
+    assert [u["product"] for u in store.utterances(room)] == [p for _, p in said]
+
+    assert requests, "the selling points make clips"
+    for request in requests:
+        spoken = {u.product for u in utterances if u.t0 >= request.t0 - 1 and u.t1 <= request.t1 + 1}
+        assert spoken == {request.product}, (request.text, request.product, spoken)
+        assert store.clip(request.clip_id)["product"] == request.product
+    assert {r.product for r in requests} == {"CARD-001", "DRESS-002"}
+    dress_clips = store.clips(product="DRESS-002", tenant="brand-a")
+    assert {c["clip_id"] for c in dress_clips} == {r.clip_id for r in requests if r.product == "DRESS-002"}
+
+
+def test_a_worker_taking_the_room_over_carries_the_product_presented_before_its_resume_point(live):
+    store, room, services, script = live
+    fragments = fragments_of(room, script)
+    # The first worker hears up to a point during the dress's drape talk, well after its cue...
+    cue = next(u for u in script if u.text == "好，下一款，红裙子")
+    cut = next(i for i, f in enumerate(fragments) if f.t0 > cue.t1 + 20.0)
+    first, _ = run(ScriptedTranscribe(services, script), room, fragments[:cut])
+    assert store.room(room).resume_from > cue.t1, "the open run starts after the cue: the replay does not hear it"
+    # ...then dies; another takes over from the stored resume point and must still know the dress is on air.
+    later, requests = run(ScriptedTranscribe(services, script), room, fragments[cut:], end=fragments[-1].t1)
+    assert later and {u.product for u in later} == {"DRESS-002"}
+    assert requests and {r.product for r in requests if r.t0 > cue.t1} == {"DRESS-002"}
+
+
+def test_without_a_lineup_nothing_gets_a_product(live):
+    store, room, services, script = live
+    store.set_lineup(room, [])
+    utterances, requests = run(ScriptedTranscribe(services, script), room, fragments_of(room, script)[:30])
+    assert utterances and all(u.product is None for u in utterances)
+    assert all(r.product is None for r in requests)
+
+
+def test_a_lineup_set_during_the_broadcast_is_picked_up(live):
+    store, room, services, script = live
+    lineup = [(e["link"], e["product"]["id"]) for e in store.lineup(room)]
+    store.set_lineup(room, [])
+    stage = ScriptedTranscribe(services, script)
+    fragments = fragments_of(room, script)
+    before, _ = run(stage, room, fragments[:1])
+    store.set_lineup(room, lineup)
+    after, _ = run(stage, room, fragments[1:20])
+    assert all(u.product is None for u in before)
+    assert "CARD-001" in {u.product for u in after}
