@@ -1,11 +1,11 @@
-"""HTTP API: rooms, clips, reviews, media files, the event stream, users and tokens; and the operator web page.
+"""HTTP API: rooms, clips, reviews, products, media files, the event stream, users and tokens; the operator web page.
 
 Every route but the nginx on_publish callback and /metrics needs credentials (livecut/api_auth.py),
 and a tenant sees only its own and its granted rooms. Every error is JSON {"detail": ...}.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: FastAPI reads the routes' Annotated dependencies from the
+# functions' annotations, and those that name a local (auth) cannot be resolved from strings.
 import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -20,12 +20,15 @@ from livecut.api.media import media_response
 from livecut.api.routes.admin import admin_router
 from livecut.api.routes.clips import clips_router
 from livecut.api.routes.events import HEARTBEAT_S, events_router
+from livecut.api.routes.products import BODY_LIMITS, find_product, products_router
 from livecut.api.routes.rooms import rooms_router
 from livecut.api.views import ApiContext, find_room
 from livecut.auth import Principal
 from livecut.bus import Bus
+from livecut.config import load_config
 from livecut.observability.metrics import render_latest
 from livecut.reviews import ReviewLog
+from livecut.runtime.catalog_tools import CatalogTools
 from livecut.store import MetadataStore
 from stream.media_store import MediaStore
 
@@ -40,7 +43,8 @@ TAGS = [
     {"name": "rooms", "description": "Live rooms of your tenant and rooms granted to it."},
     {"name": "clips", "description": "Clips: list, review, trim."},
     {"name": "events", "description": "Server-Sent Events of room and clip changes."},
-    {"name": "media", "description": "Clip videos, captions, thumbnails, room recordings."},
+    {"name": "products", "description": "Products: import, images, extraction, confirm steps, listings per platform."},
+    {"name": "media", "description": "Clip videos, captions, thumbnails, room recordings, product images."},
     {"name": "admin", "description": "Users, API tokens, room grants and the audit log of your tenant."},
 ]
 
@@ -48,7 +52,7 @@ TAGS = [
 def create_app(
     store: MetadataStore,
     media: MediaStore,
-    manager: RoomManager | None,
+    manager: "RoomManager | None",
     rtmp_base: str,
     reviews: ReviewLog | None = None,
     *,
@@ -56,27 +60,31 @@ def create_app(
     max_clip_s: float = DEFAULT_MAX_CLIP_S,
     web_dir: Path | None = WEB_DIR,
     heartbeat_s: float = HEARTBEAT_S,
+    catalog: CatalogTools | None = None,
 ) -> FastAPI:
     """`rtmp_base` is what publishers are told to push to, e.g. rtmp://127.0.0.1:1935/live.
 
     `bus` carries the render requests of trims and range clips; `web_dir`, if it exists, is
-    served at / after every API route.
+    served at / after every API route; `catalog` (default: from config.toml's defaults) serves
+    the product routes.
     """
     app = FastAPI(
         title="livecut",
         description="Live-commerce clipping engine API.",
         openapi_tags=TAGS,
     )
-    ctx = ApiContext(store, media, manager, rtmp_base, reviews, bus, max_clip_s)
+    catalog = catalog or CatalogTools(load_config())
+    ctx = ApiContext(store, media, manager, rtmp_base, reviews, bus, max_clip_s, catalog)
     app.state.api = ctx
     auth = Authenticator(store)
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, routes=BODY_LIMITS)
     app.add_exception_handler(Exception, _internal_error)
     for router in (
         session_router(store, auth),
         rooms_router(ctx, auth),
         clips_router(ctx, auth),
         events_router(ctx, auth, heartbeat_s=heartbeat_s),
+        products_router(ctx, auth),
         admin_router(store, auth),
     ):
         app.include_router(router)
@@ -105,19 +113,20 @@ def _add_media_route(app: FastAPI, ctx: ApiContext, auth: Authenticator) -> None
         principal: Annotated[Principal, Depends(auth.require("viewer"))],
         range: Annotated[str | None, Header()] = None,
     ) -> Response:
-        """A media file (clip, captions, thumbnail, fragment, playlist) of a room you see;
-        `Range: bytes=` for seeking. The session cookie works, so a <video src> plays it."""
+        """A media file (clip, captions, thumbnail, fragment, playlist) of a room you see, or an image or export
+        of your tenant's product; `Range: bytes=` for seeking. The session cookie works, so a <video src> plays it."""
         parts = key.split("/")
-        if len(parts) < 3 or parts[0] != "rooms":
+        owners = {"rooms": find_room, "products": find_product}
+        if len(parts) < 3 or parts[0] not in owners:
             raise HTTPException(404, "not found")
         try:
-            find_room(ctx, principal, parts[1])
+            owners[parts[0]](ctx, principal, parts[1])
         except HTTPException:
             raise HTTPException(404, "not found") from None
         return await media_response(ctx.media, key, range)
 
 
-def _add_unauthenticated_routes(app: FastAPI, manager: RoomManager | None) -> None:
+def _add_unauthenticated_routes(app: FastAPI, manager: "RoomManager | None") -> None:
     @app.get("/metrics", include_in_schema=False)
     async def metrics(accept: Annotated[str | None, Header()] = None) -> Response:
         """Prometheus metrics of this process (the rooms gauge reads the store, hence the thread)."""

@@ -24,6 +24,11 @@ MEDIA_TYPES = {
     "ts": "video/mp2t",
     "m3u8": "application/vnd.apple.mpegurl",
     "jpg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "bmp": "image/bmp",
+    "json": "application/json",
+    "zip": "application/zip",
     "srt": "application/x-subrip",
     "vtt": "text/vtt",
 }

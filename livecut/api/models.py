@@ -197,3 +197,95 @@ class ClipOut(BaseModel):
     captions_vtt_url: str | None
     thumbnail_url: str | None
     vertical_url: str | None
+    product: str | None = Field(default=None, description="the sku of the product the clip shows, from the lineup")
+
+
+# catalog ------------------------------------------------------------------------------------
+Sku = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\w[\w.-]*$")]
+Alias = Annotated[str, Field(min_length=1, max_length=64)]
+Price = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
+ProductStep = Literal["images", "attributes", "copy", "layout", "ready"]
+
+
+class ProductCreate(BaseModel):
+    """A product of your tenant. Images are uploaded afterwards (POST /api/products/{id}/images)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Sku
+    title: str = Field(min_length=1, max_length=300)
+    category: str | None = Field(default=None, min_length=1, max_length=64)
+    brand: str | None = Field(default=None, min_length=1, max_length=64)
+    price: Price | None = None
+    aliases: list[Alias] = Field(default_factory=list, max_length=50, description="what the host calls it on air")
+    description: str = Field(default="", max_length=5000)
+    titles: dict[str, Annotated[str, Field(min_length=1, max_length=300)]] = Field(
+        default_factory=dict, description="a shorter title per platform key, where the title is over its limit"
+    )
+    attributes: dict[str, Any] = Field(default_factory=dict, description="confirmed attribute values by key")
+
+
+class ProductPatch(BaseModel):
+    """The fields to change; the others stay."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Sku | None = None
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    category: str | None = Field(default=None, min_length=1, max_length=64)
+    brand: str | None = Field(default=None, min_length=1, max_length=64)
+    price: Price | None = None
+    aliases: list[Alias] | None = Field(default=None, max_length=50)
+    description: str | None = Field(default=None, max_length=5000)
+    titles: dict[str, Annotated[str, Field(min_length=1, max_length=300)]] | None = None
+    attributes: dict[str, Any] | None = None
+
+
+class ProductOut(BaseModel):
+    id: str
+    tenant: str
+    sku: str
+    title: str
+    category: str | None
+    brand: str | None
+    price: float | None
+    images: list[str] = Field(description="media-store keys; GET /media/<key> serves each")
+    image_urls: list[str]
+    aliases: list[str]
+    description: str
+    titles: dict[str, str]
+    attributes: dict[str, Any]
+    extraction: dict[str, Any] | None = Field(description="the last extraction: values with confidence and evidence")
+    step: ProductStep
+    created_at: float
+    updated_at: float
+
+
+class StepConfirm(BaseModel):
+    """Approve the product's current step as it is, or edit it (the edit is what gets confirmed).
+
+    images: changes {"images": [keys]} (a subset of the product's images, in order);
+    attributes: changes {"attributes": {key: value or null}} over the extracted values, and
+    `examples` of the brand's own words ({"attribute", "phrase", "value"}); copy: changes
+    {"title", "titles", "description"}; layout: changes {"images": [the same keys, main image first]}.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["approve", "edit"]
+    changes: dict[str, Any] = Field(default_factory=dict)
+    examples: list[dict[str, Any]] = Field(default_factory=list, max_length=100)
+
+
+class LineupItem(BaseModel):
+    link: int = Field(ge=1, le=999, description="the link number the host says (1号链接)")
+    sku: Sku
+
+
+class LineupSet(BaseModel):
+    entries: list[LineupItem] = Field(max_length=500)
+
+
+class LineupOut(BaseModel):
+    link: int
+    product: ProductOut

@@ -18,6 +18,7 @@ from livecut.auth import Principal
 from livecut.bus import Bus
 from livecut.contracts import Word
 from livecut.reviews import ReviewLog
+from livecut.runtime.catalog_tools import CatalogTools
 from livecut.store import MetadataStore, Room
 from stream.media_store import MediaStore
 
@@ -39,6 +40,8 @@ class ApiContext:
     reviews: ReviewLog | None
     bus: Bus | None
     max_clip_s: float
+    # The catalog's settings and the sentence embedder, for the product routes.
+    catalog: CatalogTools
     # Set when the server shuts down: open event streams end.
     closing: bool = False
 

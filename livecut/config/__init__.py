@@ -2,7 +2,7 @@
 
 A user file only needs the keys it changes. Tables merge key by key; a key that the
 defaults do not know is an error (a typo must not silently do nothing), except under
-`taxonomy`, where a user adds classes.
+`taxonomy`, where a user adds classes, and `catalog.platforms`, where a user overrides profile values.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent / "config.toml"
 # Relative paths in the config (the shipped classifier model, say) are relative to the folder that
 # holds the packages: the repository in a checkout, site-packages in an installed wheel.
 PACKAGES_ROOT = DEFAULT_CONFIG_PATH.parents[2]
-OPEN_TABLES = ("taxonomy",)
+# Tables where a user adds keys of their own: taxonomy classes, platform profile overrides.
+OPEN_TABLES = ("taxonomy", "catalog.platforms")
 
 
 class ConfigError(ValueError):
@@ -44,7 +45,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def _merge(base: dict[str, Any], override: dict[str, Any], prefix: str) -> None:
     for key, value in override.items():
         dotted = f"{prefix}{key}"
-        is_open = dotted.split(".")[0] in OPEN_TABLES
+        is_open = any(dotted.startswith(f"{table}.") for table in OPEN_TABLES)
         if key not in base and not is_open:
             raise ConfigError(f"unknown config key: {dotted}")
         if isinstance(value, dict) and isinstance(base.get(key), dict):

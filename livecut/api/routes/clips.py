@@ -38,6 +38,7 @@ def clips_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
         room: Annotated[str | None, Query(max_length=64)] = None,
         label: Annotated[str | None, Query(max_length=64)] = None,
         sublabel: Annotated[str | None, Query(max_length=64)] = None,
+        product: Annotated[str | None, Query(max_length=64, description="a product's sku")] = None,
         status: ClipStatus | None = None,
         min_confidence: Confidence = None,
         max_confidence: Confidence = None,
@@ -57,6 +58,7 @@ def clips_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
             status=status,
             min_confidence=min_confidence,
             max_confidence=max_confidence,
+            product=product,
         )
         return clips_out(ctx, found)
 

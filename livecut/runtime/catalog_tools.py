@@ -1,0 +1,64 @@
+"""What the shell hands the catalog: its settings from `[catalog]` and `[compliance]`, and the sentence embedder.
+
+Both are built on first use, so a process that never extracts a product (the API serving clips)
+loads neither the catalog's image code nor the embedder's weights. Importing this module loads
+nothing of either.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from livecut.config import ConfigError, expand_path
+
+if TYPE_CHECKING:  # the catalog package loads OpenCV: only a type here
+    import numpy as np
+
+    from catalog import CatalogSettings
+
+
+def catalog_settings(config: dict[str, Any]) -> CatalogSettings:
+    """CatalogSettings from the `[catalog]` table and the banned-claim lists of `[compliance]`."""
+    from catalog import CatalogError, CatalogSettings
+
+    table = dict(config["catalog"])
+    for key in ("schema_dirs", "platform_dirs"):
+        table[key] = [str(expand_path(folder)) for folder in table.get(key, [])]
+    try:
+        return CatalogSettings.from_config(table, config["compliance"])
+    except (CatalogError, TypeError) as exc:
+        raise ConfigError(f"[catalog]: {exc}") from exc
+
+
+class CatalogTools:
+    """The catalog's settings and the project's sentence embedder (`classifier.embedder`), loaded once, when asked.
+
+    `use_embedder=False` leaves the embedder out: extraction then uses synonyms and rules only.
+    """
+
+    def __init__(self, config: dict[str, Any], use_embedder: bool = True) -> None:
+        self.config = config
+        self.use_embedder = use_embedder
+        self._settings: CatalogSettings | None = None
+        self._encoder: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def settings(self) -> CatalogSettings:
+        if self._settings is None:
+            self._settings = catalog_settings(self.config)
+        return self._settings
+
+    @property
+    def embed(self):
+        """texts -> vectors, as catalog.extract takes it; None without an embedder."""
+        return self._embed if self.use_embedder else None
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            if self._encoder is None:
+                from livecut.runtime.classifiers import classifier_embedder
+
+                self._encoder = classifier_embedder(self.config, self.config["classifier"]["embedder"])
+        return self._encoder.encode(texts)
