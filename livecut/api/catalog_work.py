@@ -16,29 +16,17 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from livecut.runtime.catalog_tools import CatalogTools
+from livecut.runtime.catalog_tools import CatalogTools, image_extension, product_fields
 from livecut.store import MetadataStore
 from stream.media_store import MediaStore
 
-IMAGE_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "BMP": "bmp"}
 # What the host said about a product, at most this many lines, feeds its extraction.
 SPEECH_LINES = 200
 
 
-def image_format(path: Path, max_megapixels: float) -> str:
-    """The file's extension by its real format; CatalogError when it is unreadable, unsupported or too large.
-
-    Only the header is read (the decompression-bomb guard of catalog.imageio).
-    """
-    from catalog.imageio import open_checked
-
-    with open_checked(path, "image", max_megapixels) as image:
-        return IMAGE_EXTENSIONS[image.format]
-
-
 def store_image(media: MediaStore, product_id: str, upload: Path, max_megapixels: float) -> str:
     """Check an uploaded image and move it into the media store; returns its key."""
-    extension = image_format(upload, max_megapixels)
+    extension = image_extension(upload, "image", max_megapixels)
     key = f"products/{product_id}/images/{uuid.uuid4().hex[:12]}.{extension}"
     media.put_file(key, upload)
     return key
@@ -65,12 +53,6 @@ def read_import(body: bytes, kind: str) -> list[dict[str, Any]]:
     if with_images:
         raise ImportErrors("body", with_images)
     return [product_fields(p.to_dict()) for p in products]
-
-
-def product_fields(data: dict[str, Any]) -> dict[str, Any]:
-    """The store's fields of a catalog.Product's dict."""
-    keys = ("sku", "title", "category", "brand", "price", "images", "aliases", "description", "titles", "attributes")
-    return {key: data[key] for key in keys if key in data}
 
 
 def extract_product(

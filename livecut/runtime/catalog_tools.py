@@ -8,6 +8,7 @@ nothing of either.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from livecut.config import ConfigError, expand_path
@@ -16,6 +17,28 @@ if TYPE_CHECKING:  # the catalog package loads OpenCV: only a type here
     import numpy as np
 
     from catalog import CatalogSettings
+
+
+IMAGE_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "BMP": "bmp"}
+PRODUCT_FIELDS = ("sku", "title", "category", "brand", "price", "images", "aliases", "description", "titles")
+PRODUCT_FIELDS += ("attributes",)
+# One encoder per embedder and thread count, shared by every CatalogTools of the process.
+_ENCODERS: dict[tuple[str, int], Any] = {}
+_ENCODERS_LOCK = threading.Lock()
+
+
+def product_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """The metadata store's fields of a product (a catalog.Product's dict, a PRODUCT.json object)."""
+    return {key: data[key] for key in PRODUCT_FIELDS if key in data}
+
+
+def image_extension(path: Path, field: str, max_megapixels: float) -> str:
+    """The image's file extension by its real format; catalog.CatalogError naming `field` when it is unreadable,
+    unsupported or over max_megapixels (only the header is read: the catalog's decompression-bomb guard)."""
+    from catalog.imageio import open_checked
+
+    with open_checked(path, field, max_megapixels) as image:
+        return IMAGE_EXTENSIONS[image.format]
 
 
 def catalog_settings(config: dict[str, Any]) -> CatalogSettings:
@@ -41,8 +64,6 @@ class CatalogTools:
         self.config = config
         self.use_embedder = use_embedder
         self._settings: CatalogSettings | None = None
-        self._encoder: Any = None
-        self._lock = threading.Lock()
 
     @property
     def settings(self) -> CatalogSettings:
@@ -56,9 +77,10 @@ class CatalogTools:
         return self._embed if self.use_embedder else None
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        with self._lock:
-            if self._encoder is None:
+        name, threads = self.config["classifier"]["embedder"], self.config["classifier"]["embedder_threads"]
+        with _ENCODERS_LOCK:
+            if (name, threads) not in _ENCODERS:
                 from livecut.runtime.classifiers import classifier_embedder
 
-                self._encoder = classifier_embedder(self.config, self.config["classifier"]["embedder"])
-        return self._encoder.encode(texts)
+                _ENCODERS[(name, threads)] = classifier_embedder(self.config, name)
+        return _ENCODERS[(name, threads)].encode(texts)
