@@ -118,3 +118,19 @@ def test_product_import_add_and_list(capsys, tmp_path):
     code, out, _ = cli(capsys, "product", "list", *common)
     assert [line.split()[0] for line in out.strip().splitlines()] == ["CARD-001", "DRESS-002", "NEW-1"]
     assert "3 image(s)" in out.splitlines()[0]
+
+
+def test_the_catalog_config_overrides_a_platform_profile_and_refuses_bad_values(capsys, dress, tmp_path):
+    config = tmp_path / "livecut.toml"
+    config.write_text("[catalog.platforms.taobao.title]\nmax = 10\n", encoding="utf-8")
+    out_dir = str(tmp_path / "out")
+    code, _, err = cli(
+        capsys, "catalog", "export", str(dress), "--platform", "taobao", "--out", out_dir, "--config", str(config)
+    )
+    assert code == 1 and "over the limit of 10" in err, "the user's limit replaces the profile's"
+    config.write_text('[catalog]\nocr = "sometimes"\n', encoding="utf-8")
+    code, _, err = cli(capsys, "catalog", "extract", str(dress), "--config", str(config))
+    assert code == 2 and "catalog.ocr" in err
+    config.write_text("[catalog]\nembedder = 1\n", encoding="utf-8")
+    code, _, err = cli(capsys, "catalog", "extract", str(dress), "--config", str(config))
+    assert code == 2 and "unknown config key: catalog.embedder" in err
