@@ -17,9 +17,10 @@ import pytest
 from catalog import load_products
 from livecut.bus import MemoryBus
 from livecut.config import load_config
-from livecut.contracts import EndOfStream, Fragment, Utterance, topics
+from livecut.contracts import ClipReady, ClipRequest, EndOfStream, Fragment, Utterance, clip_id_for, topics
 from livecut.runtime.services import LiveServices
 from livecut.runtime.settings import transcriber_settings
+from livecut.runtime.stages.render import RenderStage
 from livecut.runtime.stages.transcribe import TranscribeStage
 from livecut.store import MetadataStore
 from stream.media_store import LocalMediaStore
@@ -192,3 +193,45 @@ def test_a_lineup_set_during_the_broadcast_is_picked_up(live):
     after, _ = run(stage, room, fragments[1:20])
     assert all(u.product is None for u in before)
     assert "CARD-001" in {u.product for u in after}
+
+
+class UnrenderedClips(RenderStage):
+    """The render stage with the cutting left out (tests/clipper covers it): the clip names files it did not make."""
+
+    def _render(self, request: ClipRequest) -> ClipReady:
+        files = f"rooms/{request.room}/clips/{request.clip_id}"
+        return ClipReady(
+            request.clip_id,
+            request.room,
+            request.source,
+            request.t0,
+            request.t1,
+            request.label,
+            request.sublabel,
+            request.text,
+            f"{files}.mp4",
+            f"{files}.srt",
+            f"{files}.vtt",
+            f"{files}.jpg",
+            request.duration,
+        )
+
+
+def test_a_trim_or_range_clip_gets_the_product_its_utterances_were_about(live):
+    store, room, services, script = live
+    run(ScriptedTranscribe(services, script), room, fragments_of(room, script), end=script[-1].t1 + 10)
+    cue = next(u for u in script if u.text == "好，下一款，红裙子")
+    t0, t1 = cue.t1 + 1.0, cue.t1 + 9.0
+    request = ClipRequest(
+        clip_id_for(room, t0, t1, "selling_point", None),
+        room,
+        f"room:{room}",
+        t0,
+        t1,
+        "selling_point",
+        None,
+        "operator's range",
+    )
+    assert request.product is None and store.request_clip(request)
+    clip = UnrenderedClips(services).render(request)
+    assert clip.product == "DRESS-002" and store.clip(request.clip_id)["product"] == "DRESS-002"

@@ -26,7 +26,7 @@ def store(request, tmp_path: Path):
     opened.close()
 
 
-def test_products_are_tenant_owned_with_a_sku_unique_per_tenant(store):
+def test_products_are_tenant_owned_with_a_sku_unique_per_tenant_and_imported_all_or_nothing(store):
     made = store.create_product("brand-a", SWEATER)
     assert made["step"] == "images" and made["aliases"] == ["这件开衫"] and made["titles"] == {}
     assert made["price"] == 399.0 and made["extraction"] is None
@@ -48,9 +48,8 @@ def test_products_are_tenant_owned_with_a_sku_unique_per_tenant(store):
         store.update_product(made["id"], {"sku": "SKIRT-1"})
     assert store.update_product("nope", {"title": "x"}) is None
 
-
-def test_an_import_creates_and_updates_by_sku_all_or_nothing(store):
-    store.create_product("brand-a", SWEATER)
+    # An import creates and updates by sku, all or nothing.
+    store.delete_product(store.product_by_sku("brand-a", "SKIRT-1")["id"])
     created, updated = store.import_products("brand-a", [SKIRT, {**SWEATER, "title": "新标题"}])
     assert (created, updated) == (1, 1)
     assert store.product_by_sku("brand-a", "CARD-001")["title"] == "新标题"
@@ -81,7 +80,7 @@ def test_a_lineup_names_products_by_link_and_its_version_moves_with_changes(stor
     assert store.lineup_version(room.id) > second
 
 
-def test_utterances_and_clips_carry_their_product_and_clips_filter_by_it(store):
+def test_utterances_and_clips_carry_their_product_and_brands_keep_their_corrections(store):
     room = store.create_room("live", "push", tenant="brand-a")
     store.create_product("brand-a", SWEATER)
     said = Utterance(room.id, 1.0, 3.0, "1号链接这件开衫", "zh", product="CARD-001")
@@ -110,8 +109,7 @@ def test_utterances_and_clips_carry_their_product_and_clips_filter_by_it(store):
     store.update_product(store.product_by_sku("brand-a", "CARD-001")["id"], {"sku": "CARD-9"})
     assert store.clip("c1")["product"] == "CARD-9" and store.last_product(room.id, 10.0) == "CARD-9"
 
-
-def test_brand_corrections_are_kept_per_tenant_and_brand(store):
+    # A brand's corrections are kept per tenant and brand, oldest first.
     store.add_brand_corrections("brand-a", "Lumi", [{"attribute": "fit", "phrase": "落肩", "value": "loose"}])
     store.add_brand_corrections("brand-a", "Lumi", [{"attribute": "color", "was": "khaki", "value": "beige"}])
     store.add_brand_corrections("brand-a", "Other", [{"attribute": "fit", "phrase": "x", "value": "slim"}])
