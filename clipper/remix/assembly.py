@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import wave
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from clipper.remix.music import music_tracks
 from clipper.remix.pieces import AUDIO_RATE, Piece, encode_piece
 from clipper.remix.planner import PlannedVariant, PlanResult
 from clipper.remix.settings import AssembleOptions
+from clipper.remix.signature import shared_fraction
 
 log = logging.getLogger(__name__)
 
@@ -71,16 +73,45 @@ def assemble(
     folder = out_dir / VARIANTS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     tracks, messages = music_tracks(Path(options.music) if options.music else None)
-    variants = []
-    for number, planned in enumerate(plan.variants):
+    variants: list[Variant] = []
+    wanted = Counter(v.product for v in plan.variants)
+    spares = list(plan.spares)
+    queue = list(plan.variants)
+    while queue:
+        planned = queue.pop(0)
         if progress:
-            progress(number, len(plan.variants), planned.variant_id)
+            progress(len(variants), len(plan.variants), planned.variant_id)
         pieces = [encode_piece(segment, options, out_dir / CACHE_DIR) for segment in planned.pieces]
-        music = tracks[number % len(tracks)] if tracks else None
+        too_close = _too_close([h for p in pieces for h in p.hashes], planned.product, variants, plan.max_shared)
+        if too_close:
+            messages.append(f"variant {planned.variant_id} not written: as encoded it shares {too_close}")
+            queue.extend(_spare_for(planned.product, spares))
+            continue
+        music = tracks[len(variants) % len(tracks)] if tracks else None
         variants.append(_variant(planned, pieces, music, folder, out_dir, options))
+    made = Counter(v.product for v in variants)
+    for product, count in wanted.items():
+        if made[product] < count:
+            messages.append(f"made {made[product]} of {count} planned variants for {product or 'the footage'}")
     if progress:
-        progress(len(plan.variants), len(plan.variants), "done")
+        progress(len(variants), len(plan.variants), "done")
     return variants, messages
+
+
+def _too_close(signature: list[str], product: str | None, made: list[Variant], max_shared: float) -> str | None:
+    """Which written variant of the same product this signature shares more than `max_shared` with, if any."""
+    for other in made:
+        share = shared_fraction(signature, other.signature) if other.product == product else 0.0
+        if share > max_shared:
+            return f"{share:.0%} of its seconds with {other.variant_id} (limit {max_shared:.0%})"
+    return None
+
+
+def _spare_for(product: str | None, spares: list[PlannedVariant]) -> list[PlannedVariant]:
+    for index, spare in enumerate(spares):
+        if spare.product == product:
+            return [spares.pop(index)]
+    return []
 
 
 def _variant(

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from clipper.remix.errors import RemixError
 from clipper.remix.footage import Footage, Segment
-from clipper.remix.signature import shared_fraction
+from clipper.remix.signature import MATCH_DISTANCE, shared_fraction
 
 HOOK_LABELS = ("price_promo", "selling_point")
 
@@ -34,6 +34,10 @@ class PlanOptions:
     cta: bool = True  # a call to action ends about half of the variants
     broll: bool = True
     tries: int = 60  # random draws per hook before the hook is given up
+    # Planning compares source frames; the written variants are reframed and captioned. A wider distance here
+    # plans more conservatively; assembly checks the written frames at MATCH_DISTANCE and uses spares if needed.
+    plan_match_distance: int = MATCH_DISTANCE
+    spares: int = 5  # extra variants per product, for assembly to use when a written one turns out too similar
 
     def __post_init__(self) -> None:
         low, high = self.duration
@@ -68,6 +72,8 @@ class PlannedVariant:
 class PlanResult:
     variants: list[PlannedVariant] = field(default_factory=list)
     asked: int = 0
+    max_shared: float = 0.5
+    spares: list[PlannedVariant] = field(default_factory=list)  # in order of preference
     messages: list[str] = field(default_factory=list)  # why fewer variants than asked, what was skipped
 
 
@@ -83,10 +89,11 @@ def plan(footage: list[Footage], options: PlanOptions | None = None) -> PlanResu
     """Variants for `options.product`, or for every product the footage is about (None: the footage as a whole)."""
     options = options or PlanOptions()
     products = [options.product] if options.product else sorted({f.product for f in footage if f.product}) or [None]
-    result = PlanResult(asked=options.variants * len(products))
+    result = PlanResult(asked=options.variants * len(products), max_shared=options.max_shared)
     for product in products:
         part = _plan_product(footage, product, options)
-        result.variants.extend(part.variants)
+        result.variants.extend(part.variants[: options.variants])
+        result.spares.extend(part.variants[options.variants :])
         result.messages.extend(part.messages)
     return result
 
@@ -101,7 +108,7 @@ def _plan_product(footage: list[Footage], product: str | None, options: PlanOpti
     title = next((f.title for f in footage if f.title and f.product == product), None) or product
     rng = random.Random(f"{options.seed}|{product}")
     unused = list(pool.hooks)
-    while len(result.variants) < options.variants and unused:
+    while len(result.variants) < options.variants + options.spares and unused:
         hook = unused.pop(_pick_index(rng, len(unused)))
         variant = _variant_for(hook, pool, result.variants, options, rng)
         if variant is not None:
@@ -109,7 +116,7 @@ def _plan_product(footage: list[Footage], product: str | None, options: PlanOpti
             result.variants.append(
                 PlannedVariant(_variant_id(product, pieces, options.seed), product, title, pieces, roles)
             )
-    made = len(result.variants)
+    made = min(options.variants, len(result.variants))
     if made < options.variants:
         result.messages.append(
             f"made {made} of {options.variants} variants for {name}: {len(pool.hooks)} possible hooks "
@@ -147,9 +154,13 @@ def _variant_for(
         if drawn is None:
             continue
         hashes = [h for p in drawn[0] for h in p.hashes]
-        if all(shared_fraction(hashes, other.hashes) <= options.max_shared for other in made):
+        if all(_share(hashes, other.hashes, options) <= options.max_shared for other in made):
             return drawn
     return None
+
+
+def _share(a: list[str], b: list[str], options: PlanOptions) -> float:
+    return shared_fraction(a, b, options.plan_match_distance)
 
 
 def _draw(

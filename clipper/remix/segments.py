@@ -84,11 +84,11 @@ def shot_segments(source: str, shots: Sequence[tuple[float, float]], settings: S
 
 
 def seconds_of(t0: float, t1: float, available: int) -> list[int]:
-    """Indexes of the per-second samples that represent `[t0, t1)` (at least one)."""
+    """Samples of `[t0, t1)` as the written piece shows them: one at t0 + k for each started second."""
     if available == 0:
         return []
-    inside = [k for k in range(int(t0), int(np.ceil(t1)) + 1) if t0 <= k + 0.5 < t1 and k < available]
-    return inside or [min(available - 1, max(0, int((t0 + t1) / 2)))]
+    count = max(1, int(np.ceil(t1 - t0 - 1e-6)))
+    return [min(available - 1, int(t0 + k)) for k in range(count)]
 
 
 def describe(segments: list[Segment], samples: Sequence[SecondSample], audio: np.ndarray | None) -> None:

@@ -29,6 +29,6 @@ def detect_shots(path: Path, duration: float, fps: float, settings: ShotSettings
     min_frames = max(1, round(settings.min_shot * fps))
     manager.add_detector(ContentDetector(threshold=settings.threshold, min_scene_len=min_frames))
     manager.detect_scenes(video=video)
-    cuts = sorted({round(start.get_seconds(), 3) for start, _end in manager.get_scene_list()[1:]})
+    cuts = sorted({round(start.seconds, 3) for start, _end in manager.get_scene_list()[1:]})
     bounds = [0.0, *[c for c in cuts if 0.0 < c < duration], duration]
     return [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]

@@ -2,8 +2,8 @@
 
 This is the near-duplicate measure distribution uses to refuse posting the same content twice: a
 second of A is *shared* with B when some second of B is within `MATCH_DISTANCE` bits of it (PDQ's
-usual match threshold is 31 of 256 bits). The share is taken over the shorter signature, so a
-short variant wholly contained in a long one counts as a full duplicate.
+usual match threshold is 31 of 256 bits). The share is the larger of A's share in B and B's share
+in A, so it is symmetric and a short variant wholly contained in a long one is a full duplicate.
 """
 
 from __future__ import annotations
@@ -38,9 +38,8 @@ def distances(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
 
 
 def shared_fraction(a: Sequence[str], b: Sequence[str], match_distance: int = MATCH_DISTANCE) -> float:
-    """Share (0..1) of the shorter signature's seconds that have a match in the other one."""
+    """Share (0..1) of seconds with a match in the other signature, the larger of the two directions."""
     if not a or not b:
         return 0.0
-    short, long = (a, b) if len(a) <= len(b) else (b, a)
-    matched = (distances(short, long) <= match_distance).any(axis=1)
-    return float(matched.mean())
+    close = distances(a, b) <= match_distance
+    return float(max(close.any(axis=1).mean(), close.any(axis=0).mean()))
