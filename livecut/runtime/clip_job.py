@@ -22,7 +22,7 @@ from typing import IO, Any
 import av
 
 from livecut.bus import MemoryBus
-from livecut.contracts import ClipReady, EndOfStream, Fragment, Utterance, topics
+from livecut.contracts import ClipReady, EndOfStream, Fragment, RoomStatus, Utterance, topics
 from livecut.runtime.runner import Emit, ErrorPolicy, StageRunner
 from livecut.runtime.services import LiveServices, load_speech_models
 from livecut.runtime.stages.render import RenderStage
@@ -80,7 +80,7 @@ class ClipJob:
         try:
             asyncio.run(self._run(source, room.id, result, progress))
         finally:
-            self.services.store.set_room_status(room.id, "ended")
+            self.services.store.set_room_status(room.id, RoomStatus.ENDED)
         return result
 
     async def _run(self, source: Path, room: str, result: FileResult, progress: Progress | None) -> None:
