@@ -195,11 +195,11 @@ class LivecutServer:
             await self.services.bus.drain()
         if self.http is not None:
             # Open event streams end within a poll, so uvicorn can finish their responses and exit.
-            app, task = self.http.config.app, self.http_task
-            assert isinstance(app, FastAPI) and task is not None  # both set by _start_http
+            app, http_task = self.http.config.app, self.http_task
+            assert isinstance(app, FastAPI) and http_task is not None  # both set by _start_http
             close_event_streams(app)
             self.http.should_exit = True
-            await asyncio.wait([task], timeout=HTTP_SHUTDOWN_S)
+            await asyncio.wait([http_task], timeout=HTTP_SHUTDOWN_S)
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:
