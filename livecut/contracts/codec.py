@@ -18,7 +18,9 @@ from typing import Any
 from livecut.contracts.events import ClipReady, ClipRequest, EndOfStream, Fragment, Utterance, Word
 
 VERSION = 1
-EVENT_TYPES: dict[str, type] = {cls.__name__: cls for cls in (Fragment, EndOfStream, Utterance, ClipRequest, ClipReady)}
+EVENT_TYPES: dict[str, type[Fragment | EndOfStream | Utterance | ClipRequest | ClipReady]] = {
+    cls.__name__: cls for cls in (Fragment, EndOfStream, Utterance, ClipRequest, ClipReady)
+}
 # Fields that hold a list of Word; JSON carries them as plain objects.
 WORD_LISTS = {"words"}
 
