@@ -43,7 +43,9 @@ def shorten(text: str, max_chars: int, rule: str) -> Shortened:
     return Shortened(text, False, f"{len(text)} characters, over the slot's {max_chars}: shorten it")
 
 
-def text_problems(text: str, facts: Facts, schema: Schema, phrases: tuple[str, ...], exceptions: tuple[str, ...]) -> list[str]:
+def text_problems(
+    text: str, facts: Facts, schema: Schema, phrases: tuple[str, ...], exceptions: tuple[str, ...]
+) -> list[str]:
     """Why the text may not be used: 广告法 phrases and invented claims (empty when it may)."""
     problems = [f"广告法 phrase {f.phrase!r}" for f in ad_law_findings(text, phrases, exceptions)]
     return problems + invented_claims(text, facts, schema)

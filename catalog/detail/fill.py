@@ -34,7 +34,11 @@ ROLE_NAMES = {
     "detail": "细节特写图",
     "label": "吊牌或水洗标图",
 }
-TABLE_HINTS = {"size_table": "尺码表（尺码、衣长、胸围等）", "composition": "成分含量（见水洗标）", "attributes": "商品参数"}
+TABLE_HINTS = {
+    "size_table": "尺码表（尺码、衣长、胸围等）",
+    "composition": "成分含量（见水洗标）",
+    "attributes": "商品参数",
+}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _FORMATTER = string.Formatter()
 
@@ -92,7 +96,9 @@ def plan_detail(
     return plan
 
 
-def edit_slot(plan: DetailPlan, page_key: str, slot_name: str, text: str, settings: DetailSettings | None = None) -> SlotFill:
+def edit_slot(
+    plan: DetailPlan, page_key: str, slot_name: str, text: str, settings: DetailSettings | None = None
+) -> SlotFill:
     """A person's text for a slot: checked like generated text; kept and flagged when it fails a check."""
     settings = settings or DetailSettings()
     page = plan.page(page_key)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -39,7 +38,9 @@ class ChatClient:
         if settings.api_key_env:
             self.key = environ.get(settings.api_key_env, "")
             if not self.key:
-                raise CatalogError("detail.llm.api_key_env", f"the environment variable {settings.api_key_env} is not set")
+                raise CatalogError(
+                    "detail.llm.api_key_env", f"the environment variable {settings.api_key_env} is not set"
+                )
         self.url = settings.base_url.rstrip("/") + "/chat/completions"
 
     def complete(self, question: str) -> str:
@@ -59,11 +60,11 @@ class ChatClient:
                 raw = response.read(256_000)
         except urllib.error.HTTPError as exc:
             raise ChatError(f"HTTP {exc.code} from {self.url}") from exc
-        except (TimeoutError, socket.timeout) as exc:
+        except TimeoutError as exc:
             raise ChatError(f"no answer within {self.settings.timeout_s:g} s (slow)") from exc
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            if isinstance(reason, TimeoutError | socket.timeout):
+            if isinstance(reason, TimeoutError):
                 raise ChatError(f"no answer within {self.settings.timeout_s:g} s (slow)") from exc
             raise ChatError(f"endpoint down ({reason})") from exc
         return _answer(raw)

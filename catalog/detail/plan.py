@@ -87,9 +87,7 @@ class DetailPlan:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DetailPlan:
         try:
-            pages = [
-                PagePlan(p["key"], p["title"], [SlotFill(**s) for s in p["slots"]]) for p in data.get("pages", [])
-            ]
+            pages = [PagePlan(p["key"], p["title"], [SlotFill(**s) for s in p["slots"]]) for p in data.get("pages", [])]
             fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "pages"}
             return cls(pages=pages, **fields)
         except (KeyError, TypeError) as exc:

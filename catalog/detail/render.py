@@ -80,7 +80,9 @@ def detail_rule(profile: PlatformProfile) -> tuple[int, int, int]:
     return width, max_height, max_bytes
 
 
-def pack_slices(pages: list[tuple[str, float, float]], total: float, max_height: int) -> list[tuple[int, int, list[str]]]:
+def pack_slices(
+    pages: list[tuple[str, float, float]], total: float, max_height: int
+) -> list[tuple[int, int, list[str]]]:
     """Slices (top, height, pages) covering [0, total) CSS px, each at most max_height. A slice ends at a
     page boundary when one lies in its lower half (a page re-rendered alone then matches), else at
     max_height: slices show stacked, so a cut inside a page does not show."""
@@ -108,6 +110,8 @@ class DetailRenderer:
         self.chromium = chromium
         self._playwright: Any = None
         self._browser: Any = None
+        # One page per device scale factor, reused across renders (a new context costs ~0.5 s).
+        self._pages: dict[float, Any] = {}
 
     def __enter__(self) -> DetailRenderer:
         from playwright.sync_api import sync_playwright
@@ -123,6 +127,7 @@ class DetailRenderer:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self._pages.clear()
         if self._browser is not None:
             self._browser.close()
         if self._playwright is not None:
@@ -130,14 +135,21 @@ class DetailRenderer:
         self._browser = self._playwright = None
 
     def render(
-        self, plan: DetailPlan, profile: PlatformProfile, out_dir: str | Path, page_keys: list[str] | None = None
+        self,
+        plan: DetailPlan,
+        profile: PlatformProfile,
+        out_dir: str | Path,
+        page_keys: list[str] | None = None,
+        settings: DetailSettings | None = None,
     ) -> RenderResult:
-        """Slices of the whole plan, or of only page_keys (a page re-rendered after an edit)."""
+        """Slices of the whole plan, or of only page_keys (a page re-rendered after an edit).
+        settings: this render's (its template folders), default the renderer's."""
         if self._browser is None:
             raise RuntimeError("use DetailRenderer as a context manager (with DetailRenderer() as renderer: ...)")
+        settings = settings or self.settings
         started = time.perf_counter()
         width, max_height, max_bytes = detail_rule(profile)
-        tset = _template_set(plan, self.settings)
+        tset = _template_set(plan, settings)
         if page_keys is not None:
             unknown = [k for k in page_keys if k not in {p.key for p in plan.pages}]
             if unknown:
@@ -152,32 +164,40 @@ class DetailRenderer:
         result = RenderResult(profile.key, width, max_height, max_bytes, html=html_path.name)
         scale = width / tset.design_width
         max_css = math.floor(max_height / scale)
-        context = self._browser.new_context(
-            viewport={"width": tset.design_width, "height": max_css}, device_scale_factor=scale
+        page = self._page(scale, tset.design_width, max_css)
+        page.goto(html_path.resolve().as_uri(), wait_until="load", timeout=LOAD_TIMEOUT_MS)
+        page.evaluate("() => document.fonts.ready.then(() => true)")
+        sections = [(k, float(t), float(h)) for k, t, h in page.evaluate(_MEASURE_JS)]
+        total = max(t + h for _, t, h in sections)
+        # Room below the last page, so the viewport can scroll to the last slice's top.
+        page.evaluate(
+            f"() => document.body.insertAdjacentHTML('beforeend', '<div style=\"height:{max_css}px\"></div>')"
         )
-        try:
-            page = context.new_page()
-            page.goto(html_path.resolve().as_uri(), wait_until="load", timeout=LOAD_TIMEOUT_MS)
-            page.evaluate("() => document.fonts.ready.then(() => true)")
-            sections = [(k, float(t), float(h)) for k, t, h in page.evaluate(_MEASURE_JS)]
-            total = max(t + h for _, t, h in sections)
-            # Room below the last page, so the viewport can scroll to the last slice's top.
-            page.evaluate(f"() => document.body.insertAdjacentHTML('beforeend', '<div style=\"height:{max_css}px\"></div>')")
-            result.pages = {k: [round(t * scale), round(h * scale)] for k, t, h in sections}
-            for i, (top, height, shown) in enumerate(pack_slices(sections, total, max_css), 1):
-                data = _capture(page, top, height, tset.design_width, self.settings.jpeg_quality)
-                self._write_slice(out, f"{prefix}_{i:02d}.jpg", data, shown, result)
-        finally:
-            context.close()
+        result.pages = {k: [round(t * scale), round(h * scale)] for k, t, h in sections}
+        for i, (top, height, shown) in enumerate(pack_slices(sections, total, max_css), 1):
+            data = _capture(page, top, height, tset.design_width, settings.jpeg_quality)
+            self._write_slice(out, f"{prefix}_{i:02d}.jpg", data, shown, result, settings.jpeg_quality)
         if result.slices:
-            result.preview = self._preview(out, f"{prefix}_preview.png", result)
+            result.preview = self._preview(out, f"{prefix}_preview.png", result, settings.preview_width)
         result.seconds = round(time.perf_counter() - started, 3)
-        (out / f"{prefix}.json").write_text(json.dumps(result.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
+        (out / f"{prefix}.json").write_text(
+            json.dumps(result.to_json(), ensure_ascii=False, indent=2), encoding="utf-8"
+        )
         return result
 
-    def _write_slice(self, out: Path, name: str, data: bytes, shown: list[str], result: RenderResult) -> None:
+    def _page(self, scale: float, width: int, height: int) -> Any:
+        page = self._pages.get(scale)
+        if page is None or page.is_closed():
+            context = self._browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=scale)
+            page = self._pages[scale] = context.new_page()
+        elif page.viewport_size != {"width": width, "height": height}:
+            page.set_viewport_size({"width": width, "height": height})
+        return page
+
+    def _write_slice(
+        self, out: Path, name: str, data: bytes, shown: list[str], result: RenderResult, quality: int
+    ) -> None:
         image = Image.open(io.BytesIO(data))
-        quality = self.settings.jpeg_quality
         if len(data) > result.max_bytes:
             encoded = encode_jpeg(image.convert("RGB"), result.max_bytes, quality - 10)
             if encoded is None:
@@ -192,8 +212,7 @@ class DetailRenderer:
         (out / name).write_bytes(data)
         result.slices.append(DetailSlice(name, image.width, image.height, len(data), quality, shown))
 
-    def _preview(self, out: Path, name: str, result: RenderResult) -> str:
-        width = self.settings.preview_width
+    def _preview(self, out: Path, name: str, result: RenderResult, width: int) -> str:
         pieces = []
         for piece in result.slices:
             with Image.open(out / piece.file) as image:

@@ -86,8 +86,10 @@ def load_template_sets(extra_dirs: tuple[str, ...] | list[str] = ()) -> dict[str
     for extra in map(Path, extra_dirs):
         if not extra.is_dir():
             raise CatalogError("detail.template_dirs", f"{extra} is not a folder")
-        folders += [extra] if (extra / "manifest.toml").is_file() else sorted(
-            p for p in extra.iterdir() if (p / "manifest.toml").is_file()
+        folders += (
+            [extra]
+            if (extra / "manifest.toml").is_file()
+            else sorted(p for p in extra.iterdir() if (p / "manifest.toml").is_file())
         )
     for folder in folders:
         manifest = _read_toml(folder / "manifest.toml")
@@ -228,4 +230,3 @@ def _read_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise CatalogError(str(path), f"cannot read the template file: {exc}") from exc
-

@@ -20,8 +20,14 @@ def analyses():
     """Each fixture image analysed once (roles by catalog.analyse_image, OCR where it looks like text)."""
     from catalog import analyse_image
 
-    names = ["model_navy_dress.jpg", "packshot_red_dress.jpg", "mannequin_beige_sweater.jpg",
-             "flatlay_green_sweater.jpg", "detail_plaid.jpg", "hangtag_wool.png"]
+    names = [
+        "model_navy_dress.jpg",
+        "packshot_red_dress.jpg",
+        "mannequin_beige_sweater.jpg",
+        "flatlay_green_sweater.jpg",
+        "detail_plaid.jpg",
+        "hangtag_wool.png",
+    ]
     found = {}
     for name in names:
         analysis = analyse_image(FIXTURES / name, name)

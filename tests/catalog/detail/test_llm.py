@@ -63,7 +63,13 @@ class ChatServer:
 
 
 def completion(text: str) -> bytes:
-    return json.dumps({"id": "x", "object": "chat.completion", "choices": [{"index": 0, "message": {"role": "assistant", "content": text}}]}).encode()
+    return json.dumps(
+        {
+            "id": "x",
+            "object": "chat.completion",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}}],
+        }
+    ).encode()
 
 
 def by_question(answers: dict[str, str], default: str = "好看"):
