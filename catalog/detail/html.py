@@ -11,11 +11,15 @@ from pathlib import Path
 from catalog.detail.fill import ROLE_NAMES
 from catalog.detail.plan import DetailPlan, PagePlan, SlotFill
 from catalog.detail.templates import PLACEHOLDER, TemplateSet
+from catalog.errors import CatalogError
 
 
 def document(plan: DetailPlan, tset: TemplateSet, page_keys: list[str] | None = None) -> str:
     pages = [p for p in plan.pages if page_keys is None or p.key in page_keys]
-    css = [_root(tset), tset.base_css, *dict.fromkeys(tset.pages[p.key].css for p in pages if p.key in tset.pages)]
+    unknown = [p.key for p in pages if p.key not in tset.pages]
+    if unknown:
+        raise CatalogError("pages", f"template set {tset.key!r} has no page template {', '.join(unknown)}")
+    css = [_root(tset), tset.base_css, *dict.fromkeys(tset.pages[p.key].css for p in pages)]
     body = "\n".join(_section(plan, tset, page) for page in pages)
     return (
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
