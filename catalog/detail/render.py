@@ -177,6 +177,11 @@ class DetailRenderer:
         for i, (top, height, shown) in enumerate(pack_slices(sections, total, max_css), 1):
             data = _capture(page, top, height, tset.design_width, settings.jpeg_quality)
             self._write_slice(out, f"{prefix}_{i:02d}.jpg", data, shown, result, settings.jpeg_quality)
+        max_count = profile.images["detail"].get("max_count")
+        if isinstance(max_count, int) and len(result.slices) > max_count and page_keys is None:
+            result.violations.append(
+                f"{len(result.slices)} slices, over the {max_count} detail images {profile.name} takes: remove pages"
+            )
         if result.slices:
             result.preview = self._preview(out, f"{prefix}_preview.png", result, settings.preview_width)
         result.seconds = round(time.perf_counter() - started, 3)

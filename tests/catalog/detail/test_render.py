@@ -82,6 +82,9 @@ def test_a_byte_cap_below_the_slice_size_is_met_by_lowering_the_quality(renderer
     tiny = load_platforms(overrides={"jd": {"images": {"detail": {"max_bytes": 2_000}}}})["jd"]
     refused = renderer.render(cardigan_plan, tiny, tmp_path / "tiny", page_keys=["hero"])
     assert not refused.ok and "stays over 2000 bytes" in refused.violations[0]
+    few = load_platforms(overrides={"pinduoduo": {"images": {"detail": {"max_count": 3}}}})["pinduoduo"]
+    over = renderer.render(cardigan_plan, few, tmp_path / "few")
+    assert not over.ok and "over the 3 detail images" in over.violations[-1]
 
 
 def test_one_edited_page_renders_alone_at_its_height_in_the_whole(renderer, rendered, cardigan_plan, tmp_path):
