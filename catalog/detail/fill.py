@@ -149,7 +149,10 @@ def _spec(plan: DetailPlan, settings: DetailSettings, page_key: str, slot_name: 
     sets = load_template_sets(settings.template_dirs)
     if plan.template_set not in sets:
         raise CatalogError("template_set", f"{plan.template_set!r} is not a known template set")
-    return sets[plan.template_set].pages[page_key].slot(slot_name)
+    page = sets[plan.template_set].pages.get(page_key)
+    if page is None:
+        raise CatalogError("page", f"template set {plan.template_set!r} has no page template {page_key!r}")
+    return page.slot(slot_name)
 
 
 def _template_set(
