@@ -51,6 +51,9 @@ def main() -> None:
     parser.add_argument("--beam", type=int, default=None, help="Whisper beam size (default: config asr.beam_size)")
     parser.add_argument("--show", action="store_true", help="print each utterance and its corrections")
     parser.add_argument("--samples", default=",".join(SAMPLES))
+    parser.add_argument(
+        "--skip-hotwords", action="store_true", help="one Whisper pass per sample (hotwords columns: -)"
+    )
     args = parser.parse_args()
     config = load_config()
     settings = transcriber_settings(config)
@@ -62,9 +65,10 @@ def main() -> None:
     print(row.format("sample", "unit", "tokens", *COLUMNS, "wall s"))
     lines = []
     for name in args.samples.split(","):
-        figures, tokens, wall = _measure(name, settings, recognizer, args.show)
+        figures, tokens, wall = _measure(name, settings, recognizer, args.show, not args.skip_hotwords)
         unit = "CER" if name.startswith("zh") else "WER"
-        lines.append((name, row.format(name, unit, tokens, *(f"{figures[c]:.1f}" for c in COLUMNS), f"{wall:.1f}")))
+        cells = (f"{figures[c]:.1f}" if c in figures else "-" for c in COLUMNS)
+        lines.append((name, row.format(name, unit, tokens, *cells, f"{wall:.1f}")))
     for name, line in lines:
         if name != "zh_heldout":
             print(line)
@@ -74,7 +78,9 @@ def main() -> None:
             print(line)
 
 
-def _measure(name: str, settings, recognizer: SpeechRecognizer, show: bool) -> tuple[dict[str, float], int, float]:
+def _measure(
+    name: str, settings, recognizer: SpeechRecognizer, show: bool, hotwords: bool
+) -> tuple[dict[str, float], int, float]:
     script = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
     products = _product_terms(script)
     verbatim = "".join(s["text"] for s in script["sentences"]) if name.startswith("zh") else _english(script)
@@ -89,9 +95,8 @@ def _measure(name: str, settings, recognizer: SpeechRecognizer, show: bool) -> t
     started = time.perf_counter()
     heard = _transcribe(name, dataclasses.replace(settings, vocabulary=plain), recognizer, products)
     wall = time.perf_counter() - started
-    hot = _transcribe(
-        name, dataclasses.replace(settings, vocabulary=dataclasses.replace(plain, hotwords=True)), recognizer, products
-    )
+    with_hotwords = dataclasses.replace(settings, vocabulary=dataclasses.replace(plain, hotwords=True))
+    hot = _transcribe(name, with_hotwords, recognizer, products) if hotwords else []
 
     def score(utterances: list[Utterance], correct: bool, numbers: bool, against: str = reference) -> float:
         fixed = copy.deepcopy(utterances)
@@ -110,10 +115,11 @@ def _measure(name: str, settings, recognizer: SpeechRecognizer, show: bool) -> t
         "none": score(heard, False, False),
         "numbers": score(heard, False, True),
         "correct": score(heard, True, False),
-        "hotwords": score(hot, False, False),
         "corr+num": score(heard, True, True),
-        "all": score(hot, True, True),
     }
+    if hotwords:
+        figures["hotwords"] = score(hot, False, False)
+        figures["all"] = score(hot, True, True)
     return figures, len(_tokens(reference, name)), wall
 
 

@@ -104,7 +104,7 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match], str], str | int]] = [
         _amount,
         "n",
     ),
-    (re.compile(rf"(?P<word>{_PRICE_WORDS})(?P<n>{_AMOUNT})(?![0-9{_NUMERAL[1:-1]}])"), _amount, "n"),
+    (re.compile(rf"(?P<word>{_PRICE_WORDS})\s*(?P<n>{_AMOUNT})(?![0-9{_NUMERAL[1:-1]}])"), _amount, "n"),
 ]
 
 

@@ -50,7 +50,7 @@ class CorrectionSettings:
     # Summed over the syllables: 0 = same pinyin; a near initial or final counts 0.5, another 1.
     # A two-character term may differ by max_distance, each further character allows this much more.
     max_distance: float = 0.5
-    extra_distance_per_char: float = 0.5
+    extra_distance_per_char: float = 0.0
     min_term_chars: int = 2
     common_word_frequency: int = 20
 

@@ -84,3 +84,13 @@ def test_english_is_left_to_whisper(vocabulary):
     u = Utterance("room", 0.0, 1.0, "Grab the link now.", "en", [Word(0.0, 1.0, " Grab the link now.")])
     vocabulary.apply(u)
     assert u.text == "Grab the link now." and u.corrections == []
+
+
+def test_values_written_before_these_fields_still_decode():
+    old = (
+        b'{"v":1,"type":"Utterance","data":{"room":"r","t0":0.0,"t1":1.0,"text":"\xe8\xaf\x9d","lang":"zh",'
+        b'"words":[],"label":null,"sublabel":null,"confidence":0.0,"received_at":0.0,"needs_review":false,'
+        b'"time_bound":false,"banned_claims":[]}}'
+    )
+    u = decode(old)
+    assert (u.product, u.corrections, u.original_text) == (None, [], "话")
