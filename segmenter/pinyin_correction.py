@@ -77,6 +77,8 @@ class PinyinCorrector:
         self.terms = [_Term(t, tuple(lazy_pinyin(t, style=Style.NORMAL))) for t in terms]
         self.lengths = sorted({len(t.text) for t in self.terms}, reverse=True)
         self.by_length = {n: [t for t in self.terms if len(t.text) == n] for n in self.lengths}
+        if settings.enabled:
+            _common_words(settings.common_word_frequency)  # read once now, not on a room's first utterance
 
     def edits(self, text: str) -> list[Edit]:
         if not self.settings.enabled or not self.terms or not _CJK.search(text):
@@ -108,7 +110,7 @@ class PinyinCorrector:
         return self.settings.max_distance + (n - 2) * self.settings.extra_distance_per_char
 
     def _common(self, span: str) -> bool:
-        return _word_frequencies().get(span, 0) >= self.settings.common_word_frequency
+        return span in _common_words(self.settings.common_word_frequency)
 
 
 def _non_overlapping(candidates: list[tuple[float, int, Edit]], text: str) -> list[Edit]:
@@ -142,15 +144,16 @@ def _syllable_distance(a: str, b: str) -> float:
 
 
 @functools.cache
-def _word_frequencies() -> dict[str, int]:
-    """jieba's dictionary (word → frequency), read as plain text: no segmenter is loaded."""
+def _common_words(min_frequency: int) -> frozenset[str]:
+    """Words of two or more characters in jieba's dictionary at least this frequent, read as plain
+    text (no segmenter is loaded); shared by every room of the process."""
     spec = importlib.util.find_spec("jieba")
     if spec is None or spec.origin is None:
         raise RuntimeError("pinyin correction needs the jieba package (pip install jieba)")
-    frequencies: dict[str, int] = {}
+    words = set()
     with (Path(spec.origin).parent / "dict.txt").open(encoding="utf-8") as handle:
         for line in handle:
             word, frequency, *_ = line.split(" ")
-            if len(word) >= 2:
-                frequencies[word] = int(frequency)
-    return frequencies
+            if len(word) >= 2 and int(frequency) >= min_frequency:
+                words.add(word)
+    return frozenset(words)

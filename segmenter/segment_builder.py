@@ -13,8 +13,12 @@ A run shorter than `min_s` is dropped, except for the labels in `keep_short_labe
   the next one is joinable, a long one as the last;
 - a group still shorter than `min_s` is extended with the surrounding speech: the utterances
   before it first (already heard, so no wait), then those after it, up to `min_s`;
-- when the room falls silent or the stream ends first, the clip's bounds are padded with the
-  media around it up to `min_s`.
+- when the room falls silent or the stream ends first, the clip's end is padded with the
+  media after it (at the very end, its start with the media before it) up to `min_s`.
+
+A short run is never extended back into an earlier clip of its own label: such a clip would
+mostly repeat that one, and the live store drops a request that mostly overlaps a clip of the
+same label as a replay.
 
 A clip lists every sublabel it covers in `sublabels`, longest speech first (those of the
 runs it was made for before those of the speech added around them); `sublabel` is the first.
@@ -69,6 +73,9 @@ class SegmentBuilder:
         self.group: list[Utterance] = []
         self.collecting = False
         self.recent: deque[Utterance] = deque(maxlen=_RECENT_UTTERANCES)
+        # (label, t0, t1) of recent clips: a short run is not extended back into a clip of its own
+        # label, so its clip never mostly repeats that one (a store deduplicates such overlaps).
+        self.emitted: deque[tuple[str, float, float]] = deque(maxlen=_RECENT_UTTERANCES)
         self.media_start = 0.0
 
     def feed(self, utterance: Utterance) -> list[ClipRequest]:
@@ -182,12 +189,14 @@ class SegmentBuilder:
             self._span(clip) < self.settings.min_s
             and gap < self.settings.close_after_silence_s
             and span + 2 * self.settings.margin_s <= self.settings.max_s
+            and not (before and self._in_emitted(u, clip[0].label))
         )
 
+    def _in_emitted(self, u: Utterance, label: str | None) -> bool:
+        return any(lab == label and t0 <= u.t0 and u.t1 <= t1 for lab, t0, t1 in self.emitted)
+
     def _padded(self, t0: float, t1: float, media_end: float | None) -> tuple[float, float]:
-        """Widen [t0, t1] with the media around it to min_s, inside the media."""
-        missing = self.settings.min_s - (t1 - t0)
-        t0 = max(self.media_start, t0 - missing / 2)
+        """Widen [t0, t1] to min_s with the media after it (before it too at the media's end)."""
         t1 = t0 + self.settings.min_s
         if media_end is not None and t1 > media_end:
             t1 = media_end
@@ -216,6 +225,7 @@ class SegmentBuilder:
         sublabels = _sublabels(clip, core)
         sublabel = sublabels[0] if sublabels else first.sublabel
         t0, t1 = round(t0, 3), round(t1, 3)
+        self.emitted.append((label, t0, t1))
         separator = "" if is_cjk(first.text) else " "
         return ClipRequest(
             clip_id=clip_id_for(self.room, t0, t1, label, sublabel),

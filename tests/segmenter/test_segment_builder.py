@@ -127,7 +127,7 @@ def test_silence_and_end_of_stream_pad_a_short_run_with_the_media_around_it():
     builder.feed(utt(20.0, 22.0, "selling_point", "fit"))
     assert builder.idle(now=25.0) == []
     done = builder.idle(now=30.5)
-    assert [(c.sublabel, c.t0, c.t1) for c in done] == [("fit", 18.0, 24.0)]
+    assert [(c.sublabel, c.t0, c.t1) for c in done] == [("fit", 19.7, 25.7)]
     ending = build([utt(1.0, 3.0, "selling_point", "design")], media_end=4.0)
     assert [(c.t0, c.t1) for c in ending] == [(0.0, 4.0)]
 
@@ -156,3 +156,13 @@ def test_without_joining_each_short_run_is_its_own_extended_clip():
 def test_bad_settings_name_the_field(field, value, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         dataclasses.replace(SETTINGS, **{field: value})
+
+
+def test_a_short_run_is_not_extended_back_into_the_clip_before_it():
+    run = [
+        utt(0.0, 8.0, "selling_point", "drape", "垂感"),
+        utt(8.5, 11.0, "selling_point", "fit", "显瘦", product="裤子"),
+        utt(11.5, 16.0, "price_promo", text="五十"),
+    ]
+    clips = build(run)
+    assert [(c.sublabels, c.t0, c.t1) for c in clips] == [(["drape"], 0.0, 8.3), (["fit"], 8.2, 16.3)]
