@@ -60,15 +60,16 @@ def main() -> None:
     if args.beam is not None:
         settings = dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, beam_size=args.beam))
     recognizer = SpeechRecognizer(settings.asr)
-    row = "{:11} {:5} {:>6}" + " {:>9}" * len(COLUMNS) + " {:>7}"
+    row = "{:11} {:5} {:>6}" + " {:>9}" * len(COLUMNS) + " {:>12}"
     print(f"beam {settings.asr.beam_size}; CER for Mandarin, WER for English, in %")
     print(row.format("sample", "unit", "tokens", *COLUMNS, "wall s"))
+    print("(wall s: transcription without / with hotwords; noisy on shared cores)")
     lines = []
     for name in args.samples.split(","):
         figures, tokens, wall = _measure(name, settings, recognizer, args.show, not args.skip_hotwords)
         unit = "CER" if name.startswith("zh") else "WER"
         cells = (f"{figures[c]:.1f}" if c in figures else "-" for c in COLUMNS)
-        lines.append((name, row.format(name, unit, tokens, *cells, f"{wall:.1f}")))
+        lines.append((name, row.format(name, unit, tokens, *cells, wall)))
     for name, line in lines:
         if name != "zh_heldout":
             print(line)
@@ -80,7 +81,7 @@ def main() -> None:
 
 def _measure(
     name: str, settings, recognizer: SpeechRecognizer, show: bool, hotwords: bool
-) -> tuple[dict[str, float], int, float]:
+) -> tuple[dict[str, float], int, str]:
     script = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
     products = _product_terms(script)
     verbatim = "".join(s["text"] for s in script["sentences"]) if name.startswith("zh") else _english(script)
@@ -96,7 +97,9 @@ def _measure(
     heard = _transcribe(name, dataclasses.replace(settings, vocabulary=plain), recognizer, products)
     wall = time.perf_counter() - started
     with_hotwords = dataclasses.replace(settings, vocabulary=dataclasses.replace(plain, hotwords=True))
+    started = time.perf_counter()
     hot = _transcribe(name, with_hotwords, recognizer, products) if hotwords else []
+    hot_wall = time.perf_counter() - started
 
     def score(utterances: list[Utterance], correct: bool, numbers: bool, against: str = reference) -> float:
         fixed = copy.deepcopy(utterances)
@@ -120,7 +123,7 @@ def _measure(
     if hotwords:
         figures["hotwords"] = score(hot, False, False)
         figures["all"] = score(hot, True, True)
-    return figures, len(_tokens(reference, name)), wall
+    return figures, len(_tokens(reference, name)), f"{wall:.1f}/{hot_wall:.1f}" if hotwords else f"{wall:.1f}"
 
 
 def _transcribe(name: str, settings, recognizer: SpeechRecognizer, products: list[str]) -> list[Utterance]:

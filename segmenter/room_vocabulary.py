@@ -20,7 +20,7 @@ class VocabularySettings:
     # Add the shipped live-commerce word list.
     commerce_words: bool = True
     # Pass the lexicon to Whisper as hotwords (Mandarin chunks), at most hotwords_max_chars.
-    hotwords: bool = False
+    hotwords: bool = True
     hotwords_max_chars: int = 120
     # Sound-alike correction of Mandarin text to lexicon terms.
     correction: CorrectionSettings = field(default_factory=CorrectionSettings)
