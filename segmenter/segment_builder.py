@@ -109,6 +109,17 @@ class SegmentBuilder:
             done += self._emit_group(force=True, media_end=media_end)
         return [self._clamped(request, media_end) for request in done]
 
+    def depends_from(self) -> float | None:
+        """The earliest media time this builder's state still depends on (None: nothing open): the
+        open run and a waiting short group, with the min_s of speech before a kept run it may be
+        extended with. A worker taking the room over replays from there."""
+        held = [u.t0 for u in self.run[:1] + self.group[:1]]
+        held += [u.t0 - self.settings.min_s for u in self.run[:1] + self.group[:1] if self._kept(u)]
+        return max(self.media_start, min(held)) if held else None
+
+    def _kept(self, utterance: Utterance) -> bool:
+        return utterance.label in self.settings.keep_short_labels
+
     def _closes_run(self, utterance: Utterance) -> bool:
         first, last = self.run[0], self.run[-1]
         return (
@@ -119,7 +130,7 @@ class SegmentBuilder:
 
     def _close_run(self, next_utterance: Utterance | None) -> list[ClipRequest]:
         run = self.run
-        if run[0].label not in self.settings.keep_short_labels:
+        if not self._kept(run[0]):
             return self._plain(run)
         done: list[ClipRequest] = []
         if self.group and not self.collecting:

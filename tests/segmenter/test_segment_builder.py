@@ -166,3 +166,14 @@ def test_a_short_run_is_not_extended_back_into_the_clip_before_it():
     ]
     clips = build(run)
     assert [(c.sublabels, c.t0, c.t1) for c in clips] == [(["drape"], 0.0, 8.3), (["fit"], 8.2, 16.3)]
+
+
+def test_the_state_depends_on_the_open_run_and_the_speech_a_short_run_may_take():
+    builder = SegmentBuilder(SETTINGS, room="room", source="live")
+    assert builder.depends_from() is None
+    builder.feed(utt(10.0, 12.0, "price_promo"))
+    assert builder.depends_from() == 10.0
+    builder.feed(utt(20.0, 22.0, "selling_point", "fit"))
+    assert builder.depends_from() == 14.0
+    builder.feed(utt(22.5, 23.0, "chitchat"))
+    assert builder.depends_from() == 14.0  # the fit run waits for speech after it
