@@ -224,6 +224,8 @@ class Renderer:
             needs_review=request.needs_review,
             time_bound=request.time_bound,
             banned_claims=list(request.banned_claims),
+            sublabels=list(request.sublabels),
+            product=request.product,
         )
 
     def _inputs(self, source: Path, info: SourceInfo, start: float) -> list[str]:
