@@ -16,9 +16,12 @@ import json
 from typing import Any
 
 from livecut.contracts.events import ClipReady, ClipRequest, EndOfStream, Fragment, Utterance, Word
+from livecut.contracts.posts import PostDue
 
 VERSION = 1
-EVENT_TYPES: dict[str, type] = {cls.__name__: cls for cls in (Fragment, EndOfStream, Utterance, ClipRequest, ClipReady)}
+EVENT_TYPES: dict[str, type] = {
+    cls.__name__: cls for cls in (Fragment, EndOfStream, Utterance, ClipRequest, ClipReady, PostDue)
+}
 # Fields that hold a list of Word; JSON carries them as plain objects.
 WORD_LISTS = {"words"}
 

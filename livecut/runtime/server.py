@@ -111,6 +111,9 @@ class LivecutServer:
                 self.runners += [StageRunner(s, self.services.bus, self.services.store) for s in stages(self.services)]
         await self.services.bus.start()  # after the runners subscribed: Kafka joins their groups here
         self.tasks = [asyncio.create_task(runner.run()) for runner in self.runners]
+        # A stage may have a loop of its own (the post role's scheduler looks for due posts).
+        loops = [runner.stage.background for runner in self.runners if hasattr(runner.stage, "background")]
+        self.tasks += [asyncio.create_task(loop()) for loop in loops]
         rtmp_base = ""
         if self.manager is not None:
             self.tasks.append(asyncio.create_task(self.manager.keep_rooms()))
