@@ -30,6 +30,7 @@ from livecut.bus.instrumented import InstrumentedBus
 from livecut.config import ConfigError, expand_path
 from livecut.observability.metrics import METRICS, room_status_counts, serve_metrics, stop_metrics
 from livecut.reviews import ReviewLog
+from livecut.runtime.posting import distribution_settings
 from livecut.runtime.roles import MODEL_ROLES, ROLES, STAGE_ROLES
 from livecut.runtime.runner import StageRunner
 from livecut.runtime.services import LiveServices, load_speech_models
@@ -144,6 +145,7 @@ class LivecutServer:
             self._review_log(),
             bus=self.services.bus,
             max_clip_s=self.config["segments"]["max_s"],
+            distribution=distribution_settings(self.config),
         )
         server = self.config["server"]
         self.http = _ApiServer(
