@@ -5,6 +5,7 @@ No platform is called here (tests/test_distribution_e2e.py posts to a local Douy
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from fastapi.testclient import TestClient
 from livecut.api import create_app
 from livecut.auth import hash_password, hash_secret, new_token
 from livecut.bus import MemoryBus
+from livecut.cli import main
 from livecut.contracts import ClipReady
 from livecut.runtime.posting import DistributionSettings
 from livecut.store import MetadataStore
@@ -234,3 +236,60 @@ def test_a_handed_off_post_is_marked_posted_by_hand(world):
         done.status_code == 200 and done.json()["status"] == "posted" and done.json()["url"] == "https://xhs.example/1"
     )
     assert json.loads((package / "manifest.json").read_text())["status"] == "posted"
+
+
+# the command line ----------------------------------------------------------------------------------
+def cli(capsys, config: Path, *args: str) -> tuple[int, str]:
+    code = main([*args, "--config", str(config)])
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def test_cli_secret_key_and_accounts(tmp_path, capsys, monkeypatch):
+    config = tmp_path / "config.toml"
+    config.write_text(f'[paths]\ndata_dir = "{tmp_path / "data"}"\n[distribution]\nsecret_key_env = "LC_CLI_KEY"\n')
+    code, out = cli(capsys, config, "secret-key")
+    key = out.strip()
+    assert code == 0 and Fernet(key.encode())
+    add = ["account", "add", "dy-1", "--tenant", "brand-a", "--platform", "douyin", "--name", "旗舰店"]
+    add += ["--window", "09:00-12:00", "--extra", "open_id=open-1", "--credentials-stdin"]
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"access_token": "S3CRET", "expires_in": 3600}'))
+    code, out = cli(capsys, config, *add)
+    assert code == 2 and "LC_CLI_KEY" in out, "no key: refused, nothing stored"
+    monkeypatch.setenv("LC_CLI_KEY", key)
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"access_token": "S3CRET", "expires_in": 3600}'))
+    code, out = cli(capsys, config, *add)
+    assert code == 0 and "with credentials" in out, out
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"token": "x"}'))
+    code, out = cli(capsys, config, *add[:2], "dy-2", *add[3:])
+    assert code == 2 and "access_token" in out
+    code, out = cli(capsys, config, "account", "add", "x-1", "--tenant", "t", "--platform", "myspace", "--name", "x")
+    assert code == 2 and "platform" in out
+    code, out = cli(
+        capsys,
+        config,
+        "account",
+        "add",
+        "x-1",
+        "--tenant",
+        "t",
+        "--platform",
+        "douyin",
+        "--name",
+        "x",
+        "--extra",
+        "novalue",
+    )
+    assert code == 2 and "KEY=VALUE" in out
+    code, out = cli(capsys, config, "account", "list", "--tenant", "brand-a")
+    assert code == 0 and "dy-1" in out and "connected" in out and "S3CRET" not in out and "dy-2" not in out
+    store = MetadataStore(tmp_path / "data" / "livecut.db")
+    try:
+        assert b"S3CRET" not in store.account_credentials("dy-1")
+        assert store.account("dy-1")["extra"] == {"open_id": "open-1"}
+    finally:
+        store.close()
+    code, out = cli(capsys, config, "account", "remove", "dy-1")
+    assert code == 0 and "removed" in out
+    code, out = cli(capsys, config, "account", "remove", "dy-1")
+    assert code == 2 and "no account" in out
