@@ -4,7 +4,6 @@ Every route but the nginx on_publish callback and /metrics needs credentials (li
 and a tenant sees only its own and its granted rooms. Every error is JSON {"detail": ...}.
 """
 
-from __future__ import annotations
 
 import asyncio
 from pathlib import Path
@@ -54,7 +53,7 @@ TAGS = [
 def create_app(
     store: MetadataStore,
     media: MediaStore,
-    manager: RoomManager | None,
+    manager: "RoomManager | None",
     rtmp_base: str,
     reviews: ReviewLog | None = None,
     *,
@@ -128,7 +127,7 @@ def _add_media_route(app: FastAPI, ctx: ApiContext, auth: Authenticator) -> None
         return await media_response(ctx.media, key, range)
 
 
-def _add_unauthenticated_routes(app: FastAPI, manager: RoomManager | None) -> None:
+def _add_unauthenticated_routes(app: FastAPI, manager: "RoomManager | None") -> None:
     @app.get("/metrics", include_in_schema=False)
     async def metrics(accept: Annotated[str | None, Header()] = None) -> Response:
         """Prometheus metrics of this process (the rooms gauge reads the store, hence the thread)."""

@@ -9,11 +9,9 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable
-from pathlib import Path
 
 from livecut.config import ConfigError
-
-DEMO_SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "zh_live.mp4"
+from livecut.demo import DEMO_SAMPLE
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser, epilog: str) -> None:
