@@ -4,7 +4,6 @@ Every route but the nginx on_publish callback and /metrics needs credentials (li
 and a tenant sees only its own and its granted rooms. Every error is JSON {"detail": ...}.
 """
 
-
 import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated

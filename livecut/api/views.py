@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import statistics
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fastapi import HTTPException
@@ -43,7 +43,7 @@ class ApiContext:
     # Set when the server shuts down: open event streams end.
     closing: bool = False
     # The [distribution] section (accounts, plans, posts); create_app fills in the defaults.
-    distribution: DistributionSettings | None = None
+    distribution: DistributionSettings = field(default_factory=DistributionSettings)
 
 
 def find_room(ctx: ApiContext, principal: Principal, room_id: str) -> Room:

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, cast
 
 from livecut.store.db import Database, Session
 
-ACCOUNT_FIELDS = ("account_id", "tenant", "platform", "display_name", "group", "windows", "timezone")
-ACCOUNT_FIELDS += ("daily_cap", "min_spacing_s", "status", "extra")
 # Columns of an account as the API shows it (`group` is a reserved word in SQL: account_group).
 ACCOUNT_COLUMNS = (
     "account_id, tenant, platform, display_name, account_group, windows, timezone, daily_cap, min_spacing_s, "
@@ -154,7 +152,8 @@ class DistributionStore:
         limit: int = 500,
     ) -> list[dict[str, Any]]:
         """A tenant's posts by time, filtered by what is given."""
-        filters = [("status = ?", status), ("account_id = ?", account_id), ("clip_id = ?", clip_id)]
+        filters: list[tuple[str, Any]] = [("status = ?", status), ("account_id = ?", account_id)]
+        filters.append(("clip_id = ?", clip_id))
         filters.append(("at >= ?", since))
         conditions = ["tenant = ?"] + [c for c, v in filters if v is not None]
         params = [tenant] + [v for _, v in filters if v is not None]
@@ -171,7 +170,7 @@ class DistributionStore:
         scheduler only (the update is conditional on the row it read).
         """
 
-        def body(session: Session) -> list[dict[str, Any]]:
+        def body(session: Session) -> list[str]:
             rows = session.query(
                 f"SELECT p.post_id, p.status, p.lease_until FROM posts p JOIN accounts a "
                 f"ON a.account_id = p.account_id WHERE a.status = 'active' AND {DUE} ORDER BY p.at LIMIT ?",
@@ -188,13 +187,13 @@ class DistributionStore:
                     claimed.append(row["post_id"])
             return claimed
 
-        return [self.post(post_id) for post_id in self.db.transaction(body)]
+        return [post for post_id in self.db.transaction(body) if (post := self.post(post_id)) is not None]
 
     def set_post_status(
         self, post_id: str, status: str, *, reason: str | None = None, only_from: tuple[str, ...] = ()
     ) -> bool:
         """Change a post's status (only from one of `only_from`, when given); False when it did not change."""
-        guard, params = "", ()
+        guard, params = "", cast(tuple[str, ...], ())
         if only_from:
             guard, params = f" AND status IN ({', '.join('?' * len(only_from))})", only_from
         changed = self.db.execute(

@@ -84,7 +84,7 @@ def accounts_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
             store.set_account_credentials(body.account_id, ciphertext)
         detail = {"platform": body.platform, "group": record.get("group", ""), "credentials": ciphertext is not None}
         store.audit(admin.username, admin.tenant, "account.create", f"account:{body.account_id}", detail)
-        return AccountOut(**store.account(body.account_id))
+        return AccountOut(**find_account(ctx, admin, body.account_id))
 
     @router.get("/api/accounts/{account_id}")
     async def get_account(account_id: str, principal: Viewer) -> AccountOut:
@@ -99,7 +99,7 @@ def accounts_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
         store.audit(
             admin.username, admin.tenant, "account.update", f"account:{account_id}", body.model_dump(exclude_none=True)
         )
-        return AccountOut(**store.account(account_id))
+        return AccountOut(**find_account(ctx, admin, account_id))
 
     @router.put("/api/accounts/{account_id}/credentials", responses={409: {"description": "no secret key"}})
     async def set_credentials(account_id: str, body: CredentialsIn, admin: Admin) -> AccountOut:
@@ -114,7 +114,7 @@ def accounts_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
                 post["post_id"], "planned", reason="account reconnected", only_from=("waiting_reauth",)
             )
         store.audit(admin.username, admin.tenant, "account.credentials", f"account:{account_id}")
-        return AccountOut(**store.account(account_id))
+        return AccountOut(**find_account(ctx, admin, account_id))
 
     @router.delete("/api/accounts/{account_id}")
     async def delete_account(account_id: str, admin: Admin) -> AccountOut:
@@ -132,7 +132,7 @@ def accounts_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
         for post in store.posts(operator.tenant, account_id=account_id, limit=100_000):
             store.set_post_status(post["post_id"], "paused", only_from=HELD_POSTS)
         store.audit(operator.username, operator.tenant, "account.pause", f"account:{account_id}")
-        return AccountOut(**store.account(account_id))
+        return AccountOut(**find_account(ctx, operator, account_id))
 
     @router.post("/api/accounts/{account_id}/resume")
     async def resume_account(account_id: str, operator: Operator) -> AccountOut:
@@ -148,6 +148,6 @@ def accounts_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
             status, reason = ("planned", None) if post["at"] > now else ("cancelled", "its time passed while paused")
             store.set_post_status(post["post_id"], status, reason=reason, only_from=("paused",))
         store.audit(operator.username, operator.tenant, "account.resume", f"account:{account_id}")
-        return AccountOut(**store.account(account_id))
+        return AccountOut(**find_account(ctx, operator, account_id))
 
     return router

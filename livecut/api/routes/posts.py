@@ -15,7 +15,17 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from livecut.api.auth import Authenticator
-from livecut.api.models import ClipOut, MarkPosted, PlanCreate, PostCaption, PostMove, PostOut, PostRetry, ScheduleClip
+from livecut.api.models import (
+    AttemptOut,
+    ClipOut,
+    MarkPosted,
+    PlanCreate,
+    PostCaption,
+    PostMove,
+    PostOut,
+    PostRetry,
+    ScheduleClip,
+)
 from livecut.api.routes.accounts import find_account
 from livecut.api.views import ApiContext, clip_out, find_clip
 from livecut.auth import Principal
@@ -54,7 +64,7 @@ def plan_posts(
     """Plan the clips for `day` over the tenant's accounts of `group` and store the new posts."""
     from distribution import ClipToPlan, plan_day
 
-    settings: DistributionSettings = ctx.distribution
+    settings = ctx.distribution
     accounts = [as_account(row, settings) for row in ctx.store.accounts(tenant)]
     existing = [as_planned(p) for p in ctx.store.posts(tenant, limit=1_000_000)]
     now = time.time()
@@ -80,7 +90,7 @@ def plan_posts(
         for p in planned
     ]
     added = set(ctx.store.add_posts(tenant, records))
-    return [ctx.store.post(r["post_id"]) for r in records if r["post_id"] in added]
+    return [post for r in records if r["post_id"] in added and (post := ctx.store.post(r["post_id"])) is not None]
 
 
 def as_planned(post: dict[str, Any]) -> Any:
@@ -112,7 +122,7 @@ def posts_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
         return post
 
     def post_out(post: dict[str, Any]) -> PostOut:
-        attempts = store.post_attempts(post["post_id"])
+        attempts = [AttemptOut(**a) for a in store.post_attempts(post["post_id"])]
         return PostOut(**post, attempt_log=attempts, metrics=store.post_metrics(post["post_id"]))
 
     def approved_clip(principal: Principal, clip_id: str) -> dict[str, Any]:
@@ -149,7 +159,7 @@ def posts_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
             store.review_clip(clip_id, "approve", clip["label"], clip["sublabel"])
             detail = {"action": "approve", "label": clip["label"], "sublabel": clip["sublabel"], "schedule": True}
             store.audit(operator.username, operator.tenant, "clip.review", f"clip:{clip_id}", detail, clip["room"])
-        clip = store.clip(clip_id)
+        clip = find_clip(ctx, operator, clip_id)
         made: list[dict[str, Any]] = []
         today = date.today()
         for offset in range(SCHEDULE_DAYS):
@@ -198,7 +208,7 @@ def posts_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
             raise HTTPException(409, f"post {post_id} is no longer planned")
         detail = {"at": body.at, "was": post["at"]}
         store.audit(operator.username, operator.tenant, "post.move", f"post:{post_id}", detail)
-        return post_out(store.post(post_id))
+        return post_out(find_post(operator, post_id))
 
     @router.post("/api/posts/{post_id}/cancel")
     async def cancel_post(post_id: str, operator: Operator) -> PostOut:
@@ -210,7 +220,7 @@ def posts_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
         ):
             raise HTTPException(409, f"post {post_id} is {post['status']}: it cannot be cancelled")
         store.audit(operator.username, operator.tenant, "post.cancel", f"post:{post_id}")
-        return post_out(store.post(post_id))
+        return post_out(find_post(operator, post_id))
 
     @router.post("/api/posts/{post_id}/retry")
     async def retry_post(post_id: str, body: PostRetry, operator: Operator) -> PostOut:
@@ -228,7 +238,7 @@ def posts_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
         store.move_post(post_id, time.time())
         detail = {"was": post["status"], "override_duplicate": body.override_duplicate}
         store.audit(operator.username, operator.tenant, "post.retry", f"post:{post_id}", detail)
-        return post_out(store.post(post_id))
+        return post_out(find_post(operator, post_id))
 
     @router.post("/api/posts/{post_id}/mark-posted")
     async def mark_posted(post_id: str, body: MarkPosted, operator: Operator) -> PostOut:
@@ -240,7 +250,7 @@ def posts_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
         if not store.mark_posted(post_id, body.platform_id, body.url):
             raise HTTPException(409, f"post {post_id} changed meanwhile")
         store.audit(operator.username, operator.tenant, "post.mark_posted", f"post:{post_id}", body.model_dump())
-        return post_out(store.post(post_id))
+        return post_out(find_post(operator, post_id))
 
     return router
 

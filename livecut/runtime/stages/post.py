@@ -186,6 +186,8 @@ class PostStage:
             state = clip["status"] if clip else "missing"
             raise PostError(ErrorKind.PERMANENT, f"clip {post['clip_id']}: {state}, not approved")
         key = clip.get("vertical") or clip.get("video")
+        if not key:
+            raise PostError(ErrorKind.PERMANENT, f"clip {post['clip_id']}: has no video")
         try:
             video = self.services.media.local_path(key)
         except (FileNotFoundError, ValueError) as exc:
