@@ -41,6 +41,8 @@ class DistributionSettings:
     rules_dir: str = ""
     poll_s: float = 5.0
     lease_s: float = 1800.0
+    metrics_every_s: float = 3600.0
+    metrics_days: float = 7.0
     handoff_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "livecut-handoff")
     work_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "livecut-post")
     # platform -> its table ([distribution.douyin] ...)

@@ -306,6 +306,15 @@ class DistributionStore:
             (post_id, at, plays, likes, comments, shares),
         )
 
+    def posted_since(self, since: float, platform: str) -> list[dict[str, Any]]:
+        """Posts of `platform` accounts posted (with a platform id) since `since`, for reading metrics."""
+        return self.db.query(
+            "SELECT p.post_id, p.account_id, p.platform_id FROM posts p JOIN accounts a ON a.account_id = p.account_id "
+            "WHERE p.status = 'posted' AND p.platform_id IS NOT NULL AND p.updated_at >= ? AND a.platform = ? "
+            "ORDER BY p.account_id, p.post_id",
+            (since, platform),
+        )
+
     def post_metrics(self, post_id: str) -> list[dict[str, Any]]:
         return self.db.query(
             "SELECT at, plays, likes, comments, shares FROM post_metrics WHERE post_id = ? ORDER BY at", (post_id,)

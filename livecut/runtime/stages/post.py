@@ -16,10 +16,11 @@ continues from its journal, so one post id makes at most one platform video.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,8 @@ from distribution import (
     PostJob,
     PostStatus,
     RetryPolicy,
+    douyin_video_data,
+    ensure_fresh,
     fingerprint,
     next_step,
     prepare,
@@ -93,13 +96,23 @@ class PostStage:
 
     # -- the scheduler loop ----------------------------------------------------------------
     async def background(self) -> None:
-        """Announce due posts every poll_s seconds until cancelled; a store error is logged, not fatal."""
+        """Until cancelled: announce due posts every poll_s seconds, read metrics every metrics_every_s."""
+        loops = [self._every(self.settings.poll_s, self.schedule_due, "look for due posts")]
+        if self.settings.metrics_every_s > 0:
+            loops.append(self._every(self.settings.metrics_every_s, self._collect, "read metrics"))
+        await asyncio.gather(*loops)
+
+    async def _collect(self) -> int:
+        return await asyncio.to_thread(self.collect_metrics)
+
+    @staticmethod
+    async def _every(seconds: float, work: Callable[[], Awaitable[object]], what: str) -> None:
         while True:
             try:
-                await self.schedule_due()
-            except Exception:  # noqa: BLE001 - the loop outlives a store hiccup
-                log.exception("post scheduler: could not look for due posts")
-            await asyncio.sleep(self.settings.poll_s)
+                await work()
+            except Exception:  # noqa: BLE001 - the loop outlives a store or network hiccup
+                log.exception("post role: could not %s", what)
+            await asyncio.sleep(seconds)
 
     async def schedule_due(self, now: float | None = None) -> list[str]:
         """Claim the due posts and publish a PostDue for each; their ids."""
@@ -108,6 +121,48 @@ class PostStage:
         for post in claimed:
             await self.services.bus.publish(topics.POSTS, post["post_id"], PostDue(post["tenant"], post["post_id"]))
         return [p["post_id"] for p in claimed]
+
+    def collect_metrics(self, now: float | None = None) -> int:
+        """Plays, likes, comments and shares of the Douyin posts of the last metrics_days; rows stored."""
+        now = time.time() if now is None else now
+        posted = self.store.posted_since(now - self.settings.metrics_days * 86400, "douyin")
+        table = self.settings.platforms.get("douyin", {})
+        stored = 0
+        for account_id, group in itertools.groupby(posted, key=lambda p: p["account_id"]):
+            items = {p["platform_id"]: p["post_id"] for p in group}
+            account_row = self.store.account(account_id)
+            if account_row is None or account_row["status"] != "active":
+                continue
+            try:
+                credentials = self._fresh_credentials(account_row)
+                found = douyin_video_data(
+                    list(items),
+                    credentials,
+                    account_row["extra"].get("open_id", ""),
+                    base_url=table.get("base_url") or "https://open.douyin.com",
+                    timeout_s=float(table.get("timeout_s") or 30.0),
+                )
+            except PostError as exc:
+                log.warning("metrics of account %s: %s", account_id, exc.reason)
+                continue
+            for metrics in found:
+                if metrics.platform_id in items:
+                    self.store.add_post_metrics(
+                        items[metrics.platform_id], now, metrics.plays, metrics.likes, metrics.comments, metrics.shares
+                    )
+                    stored += 1
+        return stored
+
+    def _fresh_credentials(self, account_row: dict[str, Any]) -> Credentials:
+        """The account's credentials, refreshed (and stored) when they expire soon."""
+        credentials = self._credentials(account_row, None)
+        refresher = refresher_for(self.settings, account_row["platform"], self.environ)
+        margin = self.settings.refresh_margin_s
+        current, changed = ensure_fresh(credentials, refresher, account_row["extra"], margin_s=margin)
+        if changed:
+            ciphertext = vault(self.settings, self.environ).encrypt(current)
+            self.store.set_account_credentials(account_row["account_id"], ciphertext)
+        return current
 
     # -- one post ----------------------------------------------------------------------------
     def handle(self, key: str, event: PostDue) -> list[Emit]:
