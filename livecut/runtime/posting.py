@@ -19,8 +19,6 @@ from livecut.config import expand_path
 if TYPE_CHECKING:
     from distribution import Account, CredentialVault, PlatformRules, Poster, TokenRefresher
 
-PLATFORM_KEYS = ("base_url", "timeout_s", "client_id_env", "client_secret_env", "upload_scheme")
-
 
 class SecretKeyMissing(RuntimeError):
     """Credentials cannot be encrypted or read: the key's environment variable is unset or not a Fernet key."""

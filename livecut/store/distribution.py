@@ -29,8 +29,6 @@ DUE = (
     "((p.status = 'planned' AND p.at <= ?) OR (p.status = 'retry_wait' AND p.retry_at <= ?) "
     "OR (p.status = 'posting' AND p.lease_until < ?))"
 )
-# A post in one of these is finished or with a person: a plan edit cannot touch it.
-SETTLED_POST_STATUSES = ("posting", "posted", "failed", "uncertain", "refused_duplicate", "handed_off")
 
 
 class DistributionStore:

@@ -17,7 +17,7 @@ from livecut.api.views import ApiContext
 from livecut.auth import Principal
 from livecut.runtime.posting import SecretKeyMissing, as_account, vault
 
-# Account statuses an operator sets (needs_reauth is set by a refused token, cleared by new credentials).
+# The posts of an account that wait while it is paused (those being sent or done are left alone).
 HELD_POSTS = ("planned", "retry_wait", "waiting_reauth")
 
 
