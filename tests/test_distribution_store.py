@@ -69,6 +69,8 @@ def test_posts_are_one_per_clip_and_account_and_a_cancelled_one_is_planned_again
     assert store.post("p1")["status"] == "planned" and store.post("p1")["at"] == 700.0
     assert store.move_post("p1", 800.0) and store.post("p1")["at"] == 800.0
     assert [p["post_id"] for p in store.posts("brand-a")] == ["p2", "p1"]
+    assert sorted(p["post_id"] for p in store.group_posts("brand-a", "g1")) == ["p1", "p2"]
+    assert store.group_posts("brand-a", "g2") == [] and store.group_posts("brand-b", "g1") == []
     assert store.posts("brand-b") == []
 
 

@@ -90,11 +90,12 @@ def rules_for(settings: DistributionSettings, platform: str) -> PlatformRules:
     return load_rules(platform, settings.rules_folder or PLATFORMS_DIR)
 
 
-def as_account(row: dict[str, Any], settings: DistributionSettings) -> Account:
-    """A stored account row as distribution's Account (ValueError naming a bad field)."""
+def as_account(row: dict[str, Any], settings: DistributionSettings, platforms: set[str] | None = None) -> Account:
+    """A stored account row as distribution's Account (ValueError naming a bad field); pass `platforms`
+    (known_platforms) when converting many rows."""
     from distribution import account_from_record
 
-    return account_from_record(row, known_platforms(settings))
+    return account_from_record(row, platforms if platforms is not None else known_platforms(settings))
 
 
 def poster_for_platform(

@@ -161,6 +161,14 @@ class DistributionStore:
         )
         return [_post_row(r) for r in rows]
 
+    def group_posts(self, tenant: str, group: str) -> list[dict[str, Any]]:
+        """Every post of the tenant's accounts in `group` (what a plan for the group must respect), lean rows."""
+        return self.db.query(
+            "SELECT p.post_id, p.clip_id, p.account_id, p.at, p.priority, p.status FROM posts p JOIN accounts a "
+            "ON a.account_id = p.account_id WHERE p.tenant = ? AND a.tenant = ? AND a.account_group = ?",
+            (tenant, tenant, group),
+        )
+
     def claim_due_posts(self, now: float, lease_s: float, limit: int = 100) -> list[dict[str, Any]]:
         """Mark due posts of active accounts `posting`, held until now + lease_s; returns them.
 

@@ -29,7 +29,7 @@ from livecut.api.models import (
 from livecut.api.routes.accounts import find_account
 from livecut.api.views import ApiContext, clip_out, find_clip
 from livecut.auth import Principal
-from livecut.runtime.posting import DistributionSettings, as_account
+from livecut.runtime.posting import DistributionSettings, as_account, known_platforms
 
 PostStatusName = Literal[
     "planned",
@@ -65,8 +65,10 @@ def plan_posts(
     from distribution import ClipToPlan, plan_day
 
     settings = ctx.distribution
-    accounts = [as_account(row, settings) for row in ctx.store.accounts(tenant)]
-    existing = [as_planned(p) for p in ctx.store.posts(tenant, limit=1_000_000)]
+    platforms = known_platforms(settings)
+    # Only the group's accounts and their posts matter: caps, spacing and K are per account and group.
+    accounts = [as_account(row, settings, platforms) for row in ctx.store.accounts(tenant, group)]
+    existing = [as_planned(p) for p in ctx.store.group_posts(tenant, group)]
     now = time.time()
     wanted = [ClipToPlan(c["clip_id"], tenant, group, priority, not_before=now) for c in clips]
     planned = plan_day(
