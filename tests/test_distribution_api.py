@@ -22,6 +22,7 @@ from livecut.auth import hash_password, hash_secret, new_token
 from livecut.bus import MemoryBus
 from livecut.cli import main
 from livecut.contracts import ClipReady
+from livecut.reviews import ReviewLog
 from livecut.runtime.posting import DistributionSettings
 from livecut.store import MetadataStore
 from stream.media_store import LocalMediaStore
@@ -88,7 +89,8 @@ def world(tmp_path, monkeypatch) -> Iterator[World]:
     settings = DistributionSettings(secret_key_env="LIVECUT_TEST_SECRET_KEY", handoff_dir=tmp_path / "handoff")
     store = MetadataStore(tmp_path / "livecut.db")
     media = LocalMediaStore(tmp_path / "media")
-    app = create_app(store, media, None, "rtmp://127.0.0.1/live", bus=MemoryBus(), web_dir=None, distribution=settings)
+    reviews = ReviewLog(tmp_path / "reviews.jsonl", set())
+    app = create_app(store, media, None, "", reviews, bus=MemoryBus(), web_dir=None, distribution=settings)
     with TestClient(app) as client:
         built = World(client, store, tmp_path)
         for tenant in ("brand-a", "brand-b"):
@@ -201,6 +203,8 @@ def test_approve_and_schedule_in_one_action_then_move_cancel_and_pause(world):
     assert reply.json()["clip"]["status"] == "approved"
     (post,) = reply.json()["posts"]
     assert world.store.clip(world.clips["a"])["status"] == "approved"
+    (example,) = [json.loads(line) for line in (world.root / "reviews.jsonl").read_text().splitlines()]
+    assert example["clip_id"] == world.clips["a"], "the approval is a training example like any other"
     post_id = post["post_id"]
     outside = world.call("POST", f"/api/posts/{post_id}/move", "olga", {"at": time.time() + 12 * 3600})
     assert outside.status_code == 422 and "outside the windows" in outside.json()["detail"]

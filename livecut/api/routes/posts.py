@@ -158,9 +158,12 @@ def posts_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
         if clip["status"] in ("rendering", "failed"):
             raise HTTPException(409, f"clip {clip_id} is {clip['status']}: it cannot be posted")
         if clip["status"] != "approved":
-            store.review_clip(clip_id, "approve", clip["label"], clip["sublabel"])
+            example = store.review_clip(clip_id, "approve", clip["label"], clip["sublabel"])
             detail = {"action": "approve", "label": clip["label"], "sublabel": clip["sublabel"], "schedule": True}
             store.audit(operator.username, operator.tenant, "clip.review", f"clip:{clip_id}", detail, clip["room"])
+            if ctx.reviews is not None:  # an approval is a training example, however it is made
+                room = store.room(clip["room"])
+                ctx.reviews.append(example, brand=room.brand if room else None)
         clip = find_clip(ctx, operator, clip_id)
         made: list[dict[str, Any]] = []
         today = date.today()
