@@ -20,7 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from livecut.config import ConfigError, expand_path
-from livecut.contracts import ClipReady, ClipRequest, Fragment, Utterance, Word
+from livecut.contracts import (
+    ACTIVE_ROOM_STATUSES,
+    DONE_CLIP_STATUSES,
+    ClipReady,
+    ClipRequest,
+    Fragment,
+    RoomStatus,
+    Utterance,
+    Word,
+)
 from livecut.store.db import POSTGRES_SCHEMES, Session, StoreError, migrate, open_database
 from livecut.store.dead_letters import DeadLetterStore
 from livecut.store.distribution import DistributionStore
@@ -30,9 +39,7 @@ __all__ = ["MetadataStore", "Room", "StoreError", "build_metadata_store"]
 
 REVIEW_STATUS = {"approve": "approved", "reject": "rejected", "relabel": "approved"}
 
-ROOM_STATUSES = ("waiting", "live", "reconnecting", "ended", "error")
-# The statuses in which a room still takes media (livecut.runtime.rooms.ACTIVE).
-ACTIVE_ROOM_STATUSES = ("waiting", "live", "reconnecting")
+ROOM_STATUSES = tuple(RoomStatus)
 # Concurrent reviews on PostgreSQL may pick the same next id; the loser takes the one after.
 REVIEW_ID_ATTEMPTS = 20
 
@@ -485,7 +492,6 @@ def _replace_utterance(session: Session, utterance: Utterance) -> None:
 UTTERANCE_COLUMNS = "room, t0, t1, text, lang, label, sublabel, confidence"
 # Seconds by which a row's [t0, t1] overlaps a given (t1, t1, t0, t0) span, in SQL both databases run.
 _OVERLAP = "(CASE WHEN t1 < ? THEN t1 ELSE ? END) - (CASE WHEN t0 > ? THEN t0 ELSE ? END)"
-DONE_CLIP_STATUSES = ("ready", "approved", "rejected")
 
 
 def _queue_clip(session: Session, request: ClipRequest) -> bool:

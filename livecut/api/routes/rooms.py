@@ -8,6 +8,7 @@ from livecut.api.auth import Authenticator
 from livecut.api.models import PullSource, RoomCreate, RoomOut
 from livecut.api.views import ApiContext, find_room, room_out
 from livecut.auth import Principal
+from livecut.contracts import RoomStatus
 
 
 def rooms_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
@@ -44,7 +45,7 @@ def rooms_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
         if ctx.manager is not None:
             await ctx.manager.stop_room(room_id)
         else:  # the ingest worker holding the room sees it ended at its next lease renewal
-            store.set_room_status(room_id, "ended")
+            store.set_room_status(room_id, RoomStatus.ENDED)
         store.audit(principal.username, principal.tenant, "room.stop", f"room:{room_id}", room=room_id)
         return room_out(ctx, find_room(ctx, principal, room_id), principal)
 
