@@ -115,8 +115,13 @@ class Node:
         asyncio.run(until())
 
 
+@pytest.fixture(scope="module")
+def video_bytes(tmp_path_factory) -> bytes:
+    return vertical_video(tmp_path_factory.mktemp("media") / "clip.mp4").read_bytes()
+
+
 @pytest.fixture
-def node(tmp_path, monkeypatch) -> Iterator[tuple[Node, FakePlatforms]]:
+def node(tmp_path, monkeypatch, video_bytes) -> Iterator[tuple[Node, FakePlatforms]]:
     monkeypatch.setenv(KEY_ENV, Fernet.generate_key().decode())
     fake = FakePlatforms().start()
     built = Node(tmp_path, fake, {KEY_ENV: os.environ[KEY_ENV]})
@@ -124,11 +129,10 @@ def node(tmp_path, monkeypatch) -> Iterator[tuple[Node, FakePlatforms]]:
     built.store.create_user("olga", "brand-a", "admin", hash_password("correct horse battery"))
     built.token = new_token()
     built.store.create_token("olga", "e2e", hash_secret(built.token))
-    video = vertical_video(tmp_path / "clip.mp4").read_bytes()
     for n in (1, 2):
         room = built.store.create_room(f"room {n}", "push", tenant="brand-a")
         key = f"rooms/{room.id}/clips/clip-{n}.mp4"
-        built.media.put_bytes(key, video)  # the same video twice: the second is a near-duplicate
+        built.media.put_bytes(key, video_bytes)  # the same video twice: the second is a near-duplicate
         clip = ClipReady(
             f"clip-{n}", room.id, f"room:{room.id}", 0.0, 3.0, "price_promo", None, "今天直播间只要九十九元",
             key, "", "", "", 3.0,
