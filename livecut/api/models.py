@@ -7,15 +7,13 @@ from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from livecut.auth import TENANT_PATTERN, USERNAME_PATTERN
+from livecut.auth import TENANT_PATTERN, USERNAME_PATTERN, Role
 
 PULL_SCHEMES = ("rtmp", "http", "https")
 # Media-timeline seconds: finite (JSON has no NaN) and within a century of broadcast.
 Seconds = Annotated[float, Field(ge=0, le=3.2e9, allow_inf_nan=False)]
 Label = Annotated[str, Field(min_length=1, max_length=64)]
 Id = Annotated[str, Field(min_length=1, max_length=64)]
-# livecut.auth.ROLES, lowest first.
-Role = Literal["viewer", "operator", "admin"]
 
 
 class PushSource(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import cast
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 
@@ -56,7 +57,9 @@ def _run_remix(args: argparse.Namespace, config: dict) -> int:
     duration = _duration(args.duration)
     aspect = args.aspect
     if args.preset == "micro-detail":
-        aspect, duration = MICRO_DETAIL.aspect, (10.0, 60.0)
+        aspect = str(MICRO_DETAIL["aspect"])
+        # clipper.remix types the preset's values loosely (a dict of settings); its duration is (MIN, MAX) seconds.
+        duration = cast("tuple[float, float]", MICRO_DETAIL["duration"])
     try:
         plan_options = PlanOptions(variants=args.variants, duration=duration, product=args.product, seed=args.seed)
         assemble_options = AssembleOptions(aspect=aspect, music=str(args.music) if args.music else None)

@@ -19,7 +19,8 @@ from livecut.contracts.events import ClipReady, ClipRequest, EndOfStream, Fragme
 from livecut.contracts.posts import PostDue
 
 VERSION = 1
-EVENT_TYPES: dict[str, type] = {
+Event = Fragment | EndOfStream | Utterance | ClipRequest | ClipReady | PostDue
+EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls for cls in (Fragment, EndOfStream, Utterance, ClipRequest, ClipReady, PostDue)
 }
 # Fields that hold a list of Word; JSON carries them as plain objects.

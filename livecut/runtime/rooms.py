@@ -130,6 +130,7 @@ class RoomManager:
         while self._active(room_id):
             await asyncio.shield(self._start_session(room_id, lambda: _open_url(url)))
             room = self.services.store.room(room_id)
+            assert room is not None  # _active() just found it; rooms are never deleted
             if room.publishes or asyncio.get_running_loop().time() > deadline:
                 return
             await asyncio.sleep(0.3)

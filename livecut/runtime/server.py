@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
+from fastapi import FastAPI
 
 from livecut.api.app import close_event_streams, create_app
 from livecut.auth import FIRST_ADMIN, first_start_admin
@@ -178,6 +179,7 @@ class LivecutServer:
             return ""
         from stream.rtmp.server import RtmpServer
 
+        assert self.manager is not None  # start() runs the RTMP endpoint only in an ingest process
         self.rtmp = RtmpServer(rtmp["host"], rtmp["port"], self.manager.authorize, self.manager.on_stream)
         await self.rtmp.start()
         return self._rtmp_base(self.rtmp.port)
@@ -198,9 +200,11 @@ class LivecutServer:
             await self.services.bus.drain()
         if self.http is not None:
             # Open event streams end within a poll, so uvicorn can finish their responses and exit.
-            close_event_streams(self.http.config.app)
+            app, http_task = self.http.config.app, self.http_task
+            assert isinstance(app, FastAPI) and http_task is not None  # both set by _start_http
+            close_event_streams(app)
             self.http.should_exit = True
-            await asyncio.wait([self.http_task], timeout=HTTP_SHUTDOWN_S)
+            await asyncio.wait([http_task], timeout=HTTP_SHUTDOWN_S)
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:

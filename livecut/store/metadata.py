@@ -132,7 +132,9 @@ class MetadataStore(TenancyStore, DeadLetterStore, DistributionStore):
             "VALUES (?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?)",
             (room_id, name, source_type, url, key, now, brand, tenant, now),
         )
-        return self.room(room_id)
+        room = self.room(room_id)
+        assert room is not None  # inserted just now; rooms are never deleted
+        return room
 
     def room(self, room_id: str) -> Room | None:
         rows = self._rows(f"SELECT {ROOM_COLUMNS} FROM rooms WHERE id = ?", (room_id,))
