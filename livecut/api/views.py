@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import statistics
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fastapi import HTTPException
@@ -18,6 +18,7 @@ from livecut.auth import Principal
 from livecut.bus import Bus
 from livecut.contracts import Word
 from livecut.reviews import ReviewLog
+from livecut.runtime.posting import DistributionSettings
 from livecut.store import MetadataStore, Room
 from stream.media_store import MediaStore
 
@@ -41,6 +42,8 @@ class ApiContext:
     max_clip_s: float
     # Set when the server shuts down: open event streams end.
     closing: bool = False
+    # The [distribution] section (accounts, plans, posts); create_app fills in the defaults.
+    distribution: DistributionSettings = field(default_factory=DistributionSettings)
 
 
 def find_room(ctx: ApiContext, principal: Principal, room_id: str) -> Room:

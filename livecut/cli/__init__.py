@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from livecut.cli import accounts as cli_accounts
 from livecut.cli import classify as cli_classify
 from livecut.cli import clip as cli_clip
 from livecut.cli import remix as cli_remix
@@ -20,7 +21,7 @@ EPILOG = (
     "Every default is in livecut/config/config.toml (config.toml at the repository root); "
     "--config FILE overrides any of its keys."
 )
-COMMAND_MODULES = (cli_clip, cli_remix, cli_serve, cli_worker, cli_classify, cli_users)
+COMMAND_MODULES = (cli_clip, cli_remix, cli_serve, cli_worker, cli_classify, cli_users, cli_accounts)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from livecut.config import ConfigError
 from livecut.demo import DEMO_SAMPLE
+from livecut.runtime.roles import ROLES
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser, epilog: str) -> None:
@@ -31,7 +32,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     serve.add_argument("--exit-after-demo", action="store_true", help="with --demo: stop once it is clipped")
     serve.add_argument(
         "--roles",
-        default="api,ingest,transcribe,render,publish",
+        default=",".join(ROLES),
         help='comma-separated roles to run here (default: all). Fewer needs [bus] kind = "kafka"; '
         "e.g. api,ingest on the front machine and `livecut worker --role ...` elsewhere",
     )

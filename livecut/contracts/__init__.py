@@ -18,6 +18,7 @@ from livecut.contracts.events import (
     Word,
     clip_id_for,
 )
+from livecut.contracts.posts import PostDue
 from livecut.contracts.statuses import ACTIVE_ROOM_STATUSES, DONE_CLIP_STATUSES, ClipStatus, RoomStatus
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "EndOfStream",
     "Fragment",
     "MediaInfo",
+    "PostDue",
     "RoomStatus",
     "Utterance",
     "Word",

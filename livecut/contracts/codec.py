@@ -16,10 +16,12 @@ import json
 from typing import Any
 
 from livecut.contracts.events import ClipReady, ClipRequest, Correction, EndOfStream, Fragment, Utterance, Word
+from livecut.contracts.posts import PostDue
 
 VERSION = 1
-EVENT_TYPES: dict[str, type[Fragment | EndOfStream | Utterance | ClipRequest | ClipReady]] = {
-    cls.__name__: cls for cls in (Fragment, EndOfStream, Utterance, ClipRequest, ClipReady)
+Event = Fragment | EndOfStream | Utterance | ClipRequest | ClipReady | PostDue
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.__name__: cls for cls in (Fragment, EndOfStream, Utterance, ClipRequest, ClipReady, PostDue)
 }
 # Fields that hold a list of dataclasses (Word, Correction); JSON carries them as plain objects.
 OBJECT_LISTS: dict[str, type] = {"words": Word, "corrections": Correction}

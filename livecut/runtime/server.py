@@ -31,6 +31,7 @@ from livecut.bus.instrumented import InstrumentedBus
 from livecut.config import ConfigError, expand_path
 from livecut.observability.metrics import METRICS, room_status_counts, serve_metrics, stop_metrics
 from livecut.reviews import ReviewLog
+from livecut.runtime.posting import distribution_settings
 from livecut.runtime.roles import MODEL_ROLES, ROLES, STAGE_ROLES
 from livecut.runtime.runner import StageRunner
 from livecut.runtime.services import LiveServices, load_speech_models
@@ -112,6 +113,9 @@ class LivecutServer:
                 self.runners += [StageRunner(s, self.services.bus, self.services.store) for s in stages(self.services)]
         await self.services.bus.start()  # after the runners subscribed: Kafka joins their groups here
         self.tasks = [asyncio.create_task(runner.run()) for runner in self.runners]
+        # A stage may have a loop of its own (the post role's scheduler looks for due posts).
+        loops = [runner.stage.background for runner in self.runners if hasattr(runner.stage, "background")]
+        self.tasks += [asyncio.create_task(loop()) for loop in loops]
         rtmp_base = ""
         if self.manager is not None:
             self.tasks.append(asyncio.create_task(self.manager.keep_rooms()))
@@ -142,6 +146,7 @@ class LivecutServer:
             self._review_log(),
             bus=self.services.bus,
             max_clip_s=self.config["segments"]["max_s"],
+            distribution=distribution_settings(self.config),
         )
         server = self.config["server"]
         self.http = _ApiServer(

@@ -32,6 +32,7 @@ from livecut.contracts import (
 )
 from livecut.store.db import POSTGRES_SCHEMES, Session, StoreError, migrate, open_database
 from livecut.store.dead_letters import DeadLetterStore
+from livecut.store.distribution import DistributionStore
 from livecut.store.tenancy import DEFAULT_TENANT, VISIBLE_ROOMS, TenancyStore
 
 __all__ = ["MetadataStore", "Room", "StoreError", "build_metadata_store"]
@@ -84,7 +85,7 @@ def build_metadata_store(config: dict[str, Any]) -> MetadataStore:
     return MetadataStore(url)
 
 
-class MetadataStore(TenancyStore, DeadLetterStore):
+class MetadataStore(TenancyStore, DeadLetterStore, DistributionStore):
     """A thread-safe store; every method is short and transactional.
 
     `target` is a SQLite file path (or ":memory:") or a postgresql:// URL. Opening applies
