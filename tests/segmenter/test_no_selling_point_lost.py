@@ -3,20 +3,18 @@
 
 zh_live and en_live come from the session's `livecut clip` run (tests/conftest.py clip_run,
 shared with tests/test_cli_clip.py); zh_heldout, whose selling-point runs are all shorter than
-segments.min_s (the case that used to drop them without a trace), runs here through the same
-livecut.runtime.clip_job.ClipJob in process.
+segments.min_s (the case that used to drop them without a trace), runs here through its own
+`livecut clip`.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import of_source
-
-from livecut.config import load_config
-from livecut.runtime.clip_job import ClipJob
+from support import LIVECUT, of_source
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SAMPLES = ("zh_live", "en_live", "zh_heldout")
@@ -25,9 +23,18 @@ SAMPLES = ("zh_live", "en_live", "zh_heldout")
 @pytest.fixture(scope="module")
 def heldout(tmp_path_factory) -> tuple[list[dict], list[dict]]:
     out = tmp_path_factory.mktemp("heldout-clips")
-    with ClipJob(load_config(), out) as job:
-        result = job.run(FIXTURES / "zh_heldout.mp4")
-    return [u.to_record() for u in result.utterances], [c.to_record() for c in result.clips]
+    proc = subprocess.run(
+        [*LIVECUT, "clip", str(FIXTURES / "zh_heldout.mp4"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr
+    read = [
+        [json.loads(line) for line in (out / name).read_text().splitlines()]
+        for name in ("utterances.jsonl", "clips.jsonl")
+    ]
+    return read[0], read[1]
 
 
 @pytest.fixture(scope="module")

@@ -1,18 +1,5 @@
-import json
-from pathlib import Path
-
 import pytest
-
-FIXTURES = Path(__file__).parents[2] / "fixtures" / "catalog"
-BANNED = ("最[\u4e00-\u9fff]", "第一", "唯一|国家级")
-EXCEPTIONS = ("最近|最后", "第一(次|个|款)")
-
-
-def product(sku: str):
-    from catalog import product_from_dict
-
-    rows = json.loads((FIXTURES / "detail_products.json").read_text(encoding="utf-8"))
-    return product_from_dict(next(r for r in rows if r["sku"] == sku))
+from detail_support import BANNED, EXCEPTIONS, FIXTURES
 
 
 @pytest.fixture(scope="session")
@@ -34,10 +21,6 @@ def analyses():
         analysis.path = name
         found[name] = analysis
     return found
-
-
-def images_of(prod, analyses):
-    return [analyses[p] for p in prod.images]
 
 
 @pytest.fixture(scope="session")

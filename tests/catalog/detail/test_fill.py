@@ -1,7 +1,7 @@
 """Filling: every required slot filled or flagged, photos by role, the checks on every text, shortening."""
 
 import pytest
-from conftest import FIXTURES, images_of, product
+from detail_support import FIXTURES, images_of, product
 
 from catalog import CatalogError
 from catalog.detail import edit_slot, plan_detail, shorten

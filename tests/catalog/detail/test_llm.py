@@ -13,7 +13,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import FIXTURES, images_of, product
+from detail_support import FIXTURES, images_of, product
 
 from catalog import CatalogError
 from catalog.detail import ChatClient, DetailSettings, LlmSettings, plan_detail

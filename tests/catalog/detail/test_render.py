@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FIXTURES, images_of, product
+from detail_support import FIXTURES, images_of, product
 from PIL import Image
 
 from catalog import CatalogError, load_platforms

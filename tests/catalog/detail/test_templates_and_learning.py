@@ -4,7 +4,7 @@ import ast
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, images_of, product
+from detail_support import FIXTURES, images_of, product
 
 from catalog import CatalogError, product_from_dict
 from catalog.detail import (

@@ -8,15 +8,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # clipper_helpers, shared with the renderer tests
-from remix_helpers import MUSIC, PRODUCT_IMAGE, SHOTS_VIDEO, utterances
+from remix_helpers import PRODUCT, PRODUCT_IMAGE, SHOTS_VIDEO, TEST_ASSEMBLY, TEST_PLAN, TITLE, utterances
 
-from clipper.remix import AssembleOptions, PlanOptions, analyze, assemble, plan, write_manifest
-
-PRODUCT = "silk-dress"
-TITLE = "真丝连衣裙 夏季新款"
-# Small and quick for the suite; bench/remix.py runs the 720x1280, 30 fps case.
-TEST_ASSEMBLY = AssembleOptions(width=360, fps=15, preset="ultrafast", music=str(MUSIC))
-TEST_PLAN = PlanOptions(variants=10, duration=(12.0, 20.0), seed=3, product=PRODUCT)
+from clipper.remix import analyze, assemble, plan, write_manifest
 
 
 @pytest.fixture(scope="session")

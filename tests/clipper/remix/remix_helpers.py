@@ -7,6 +7,7 @@ from pathlib import Path
 
 import av
 
+from clipper.remix import AssembleOptions, PlanOptions
 from clipper.remix.signature import frame_hash
 from livecut.contracts import Utterance, Word
 
@@ -43,3 +44,11 @@ def keyframe_hashes(path: Path) -> list[str]:
             rgb = frame.reformat(width=256, height=max(2, round(256 * frame.height / frame.width)), format="rgb24")
             hashes.append(frame_hash(rgb.to_ndarray()))
     return hashes
+
+
+# Shared by the remix tests (here, not in conftest.py: test modules import them by a unique module name).
+PRODUCT = "silk-dress"
+TITLE = "真丝连衣裙 夏季新款"
+# Small and quick for the suite; bench/remix.py runs the 720x1280, 30 fps case.
+TEST_ASSEMBLY = AssembleOptions(width=360, fps=15, preset="ultrafast", music=str(MUSIC))
+TEST_PLAN = PlanOptions(variants=10, duration=(12.0, 20.0), seed=3, product=PRODUCT)

@@ -8,9 +8,8 @@ from itertools import combinations
 from pathlib import Path
 
 from clipper_helpers import decode_all, parse_srt
-from conftest import TEST_ASSEMBLY, TEST_PLAN
 from PIL import Image
-from remix_helpers import script
+from remix_helpers import TEST_ASSEMBLY, TEST_PLAN, script
 
 from clipper.remix import read_manifest, shared_fraction
 

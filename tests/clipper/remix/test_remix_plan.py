@@ -5,8 +5,7 @@ from __future__ import annotations
 from itertools import combinations
 
 import pytest
-from conftest import PRODUCT, TEST_PLAN
-from remix_helpers import FIXTURES, SHOTS_VIDEO, utterances
+from remix_helpers import FIXTURES, PRODUCT, SHOTS_VIDEO, TEST_PLAN, utterances
 
 from clipper.remix import PlanOptions, RemixError, analyze, plan, shared_fraction
 
