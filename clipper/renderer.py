@@ -112,6 +112,32 @@ def escape_filter_value(value: str) -> str:
     return re.sub(r"([\\'\[\],;])", r"\\\1", option_level)
 
 
+def caption_filter(srt: Path | None, size: tuple[int, int], font: str, margin: float, max_chars_cjk: int) -> str:
+    """libass `subtitles` filter for the SRT, sized so one full CJK line fits 90% of the width."""
+    if srt is None:
+        return "null"
+    w, h = size
+    font_size = max(12, round(w * 0.9 / max_chars_cjk))
+    style = ",".join(
+        [
+            f"PlayResX={w}",
+            f"PlayResY={h}",
+            f"FontName={font}",
+            f"FontSize={font_size}",
+            "PrimaryColour=&H00FFFFFF",
+            "OutlineColour=&H00000000",
+            "BorderStyle=1",
+            f"Outline={max(2, font_size // 16)}",
+            "Shadow=0",
+            "Alignment=2",
+            f"MarginL={w // 20}",
+            f"MarginR={w // 20}",
+            f"MarginV={round(h * margin)}",
+        ]
+    )
+    return f"subtitles=filename={escape_filter_value(str(srt))}:force_style={escape_filter_value(style)}"
+
+
 class _Staging:
     """Temporary files beside their final names, renamed into place together or removed together."""
 
@@ -198,6 +224,8 @@ class Renderer:
             needs_review=request.needs_review,
             time_bound=request.time_bound,
             banned_claims=list(request.banned_claims),
+            sublabels=list(request.sublabels),
+            product=request.product,
         )
 
     def _inputs(self, source: Path, info: SourceInfo, start: float) -> list[str]:
@@ -246,29 +274,8 @@ class Renderer:
         )
 
     def _caption_filter(self, srt: Path | None) -> str:
-        """libass `subtitles` filter for the SRT, sized so one full CJK line fits 90% of the width."""
-        if srt is None:
-            return "null"
-        w, h = self.settings.vertical_size
-        font_size = max(12, round(w * 0.9 / self.settings.captions.max_chars_cjk))
-        style = ",".join(
-            [
-                f"PlayResX={w}",
-                f"PlayResY={h}",
-                f"FontName={self.settings.font}",
-                f"FontSize={font_size}",
-                "PrimaryColour=&H00FFFFFF",
-                "OutlineColour=&H00000000",
-                "BorderStyle=1",
-                f"Outline={max(2, font_size // 16)}",
-                "Shadow=0",
-                "Alignment=2",
-                f"MarginL={w // 20}",
-                f"MarginR={w // 20}",
-                f"MarginV={round(h * self.settings.caption_margin)}",
-            ]
-        )
-        return f"subtitles=filename={escape_filter_value(str(srt))}:force_style={escape_filter_value(style)}"
+        s = self.settings
+        return caption_filter(srt, s.vertical_size, s.font, s.caption_margin, s.captions.max_chars_cjk)
 
     def _thumbnail(self, clip: Path, duration: float, out: Path) -> None:
         at = max(0.0, min(duration * self.settings.thumbnail_at, duration - 0.1))

@@ -11,10 +11,12 @@ import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from livecut.store.tenancy import TenancyStore
 
 ROLES = ("viewer", "operator", "admin")
+Role = Literal["viewer", "operator", "admin"]  # one of ROLES
 TENANT_KINDS = ("brand", "mcn")
 TOKEN_PREFIX = "lc_"
 # scrypt cost: about 50 ms and 16 MiB per check, so a stolen table is slow to guess from.
@@ -30,7 +32,7 @@ class Principal:
 
     username: str
     tenant: str
-    role: str
+    role: Role
 
     def can(self, role: str) -> bool:
         """Whether this principal's role is `role` or above it (viewer < operator < admin)."""

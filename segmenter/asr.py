@@ -58,9 +58,10 @@ class SpeechRecognizer:
         self.to_simplified = OpenCC("t2s")
         self.hallucinations = [_normalise(h) for h in settings.hallucinations if _normalise(h)]
 
-    def recognize(self, chunk: SpeechChunk) -> RecognizedChunk:
+    def recognize(self, chunk: SpeechChunk, hotwords: dict[str, str] | None = None) -> RecognizedChunk:
+        """`hotwords`: per language, the room's words Whisper should expect (the recognizer is shared by rooms)."""
         languages = (self.settings.language,) if self.settings.language else self.settings.languages
-        result = self.decoder.decode(chunk.samples, languages, self.settings.initial_prompts)
+        result = self.decoder.decode(chunk.samples, languages, self.settings.initial_prompts, hotwords)
         words: list[Word] = []
         for segment in result.segments:
             if self._is_noise(segment):

@@ -21,8 +21,12 @@ SELLING_POINT = "selling_point"
 
 
 class Labeled(Protocol):
-    label: str
-    sublabel: str | None
+    # Read-only, so frozen dataclasses (LabeledExample, Prediction) are Labeled too.
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def sublabel(self) -> str | None: ...
 
 
 def dataset_split(text: str) -> str:

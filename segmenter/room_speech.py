@@ -15,7 +15,7 @@ from livecut.contracts import AudioChunk, ClipRequest, EndOfStream, Utterance
 from segmenter.segment_builder import SegmentBuilder
 from segmenter.transcriber import Transcriber
 
-# Audio replayed before an open run's first word, so VAD sees its onset as the first worker did.
+# Audio replayed before the first word the segment builder still holds, so VAD sees its onset as the first worker did.
 REPLAY_LEAD_S = 1.0
 
 
@@ -54,6 +54,7 @@ class RoomSpeech:
         chunker = self.transcriber.chunker
         if len(chunker.buffer) and chunker.buffer_t0 is not None:
             held.append(chunker.buffer_t0)
-        if self.builder.run:
-            held.append(self.builder.run[0].t0 - REPLAY_LEAD_S)
+        builder_from = self.builder.depends_from()
+        if builder_from is not None:
+            held.append(builder_from - REPLAY_LEAD_S)
         return max(0.0, min(held))

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from livecut.contracts import AudioChunk, EndOfStream, Utterance
 from segmenter.asr import AsrSettings, SpeechRecognizer
+from segmenter.room_vocabulary import RoomVocabulary, VocabularySettings
 from segmenter.speech_chunker import SpeechChunk, SpeechChunker, VadSettings
 from segmenter.utterances import UtteranceSettings, split_utterances
 
@@ -22,14 +23,24 @@ class TranscriberSettings:
     asr: AsrSettings
     vad: VadSettings = VadSettings()
     utterance: UtteranceSettings = UtteranceSettings()
+    vocabulary: VocabularySettings = field(default_factory=VocabularySettings)
 
 
 class Transcriber:
-    """One per room: holds that room's VAD buffer; shares the recogniser it is given."""
+    """One per room: holds that room's VAD buffer and vocabulary; shares the recogniser it is given.
 
-    def __init__(self, settings: TranscriberSettings, recognizer: SpeechRecognizer | None = None) -> None:
+    `product_terms`: what the catalog knows of the room's products (names, aliases, attribute
+    values, colors, link numbers), one term each; they join the room's lexicon."""
+
+    def __init__(
+        self,
+        settings: TranscriberSettings,
+        recognizer: SpeechRecognizer | None = None,
+        product_terms: Iterable[str] = (),
+    ) -> None:
         self.settings = settings
         self.recognizer = recognizer or SpeechRecognizer(settings.asr)
+        self.vocabulary = RoomVocabulary(settings.vocabulary, product_terms)
         self.chunker = SpeechChunker(settings.vad)
         # (end time, wall-clock arrival) of recent audio, to date when each utterance's last word arrived.
         self.arrivals: deque[tuple[float, float]] = deque(maxlen=256)
@@ -49,9 +60,10 @@ class Transcriber:
             yield from self.feed(event)
 
     def _utterances(self, chunk: SpeechChunk, room: str) -> list[Utterance]:
-        recognized = self.recognizer.recognize(chunk)
+        recognized = self.recognizer.recognize(chunk, self.vocabulary.hotwords)
         utterances = split_utterances(recognized.words, room, recognized.lang, self.settings.utterance)
         for utterance in utterances:
+            self.vocabulary.apply(utterance)
             utterance.received_at = self._arrival_of(utterance.t1)
         return utterances
 

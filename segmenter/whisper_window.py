@@ -59,15 +59,27 @@ class WindowDecoder:
         self.settings = settings
         self.max_frames = model.feature_extractor.nb_max_frames
 
-    def decode(self, samples: np.ndarray, languages: tuple[str, ...], prompts: dict[str, str]) -> WindowResult:
-        """`languages`: one forces it; several restrict detection to them, in order of preference."""
+    def decode(
+        self,
+        samples: np.ndarray,
+        languages: tuple[str, ...],
+        prompts: dict[str, str],
+        hotwords: dict[str, str] | None = None,
+    ) -> WindowResult:
+        """`languages`: one forces it; several restrict detection to them, in order of preference.
+        `prompts` and `hotwords` are per language; hotwords enter the prompt as faster-whisper's
+        `transcribe(hotwords=...)` puts them (after <|startofprev|>, before the initial prompt)."""
         features = self.model.feature_extractor(samples)
         frames = min(features.shape[-1] - 1, self.max_frames)
         encoder_output = self.model.encode(pad_or_trim(features[:, :frames]))
         lang = self._language(encoder_output, languages)
         tokenizer = Tokenizer(self.model.hf_tokenizer, self.model.model.is_multilingual, "transcribe", lang)
         options = self._options(tokenizer, prompts.get(lang) or None)
-        prompt = self.model.get_prompt(tokenizer, self._prompt_tokens(tokenizer, options.initial_prompt))
+        prompt = self.model.get_prompt(
+            tokenizer,
+            self._prompt_tokens(tokenizer, options.initial_prompt),
+            hotwords=(hotwords or {}).get(lang) or None,
+        )
         result, avg_logprob, _, _ = self.model.generate_with_fallback(encoder_output, prompt, tokenizer, options)
         duration = frames * self.model.feature_extractor.time_per_frame
         segments, _, _ = self.model._split_segments_by_timestamps(

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import av
 import pytest
-from conftest import Api, start_serve
 from fastapi.testclient import TestClient
 from servers.postgres import postgres_server_fixture, postgres_url_fixture
+from support import Api, start_serve
 
 from livecut.api import create_app
 from livecut.api.routes import events as api_events

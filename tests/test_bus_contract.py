@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 
 from livecut.bus import Bus, MemoryBus, Subscription, SubscriptionClosed
 from livecut.bus.kafka import KafkaBus
-from livecut.contracts import ClipReady, ClipRequest, EndOfStream, Fragment, Utterance, Word
+from livecut.contracts import ClipReady, ClipRequest, EndOfStream, Fragment, PostDue, Utterance, Word
 from livecut.contracts import codec as event_codec
 from livecut.contracts.codec import CodecError
 
@@ -268,6 +268,7 @@ EVENTS = [
         confidence=0.5,
         banned_claims=["第一"],
     ),
+    PostDue("brand-a", "p0123456789abcdef012"),
 ]
 
 

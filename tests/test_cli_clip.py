@@ -9,8 +9,8 @@ from pathlib import Path
 
 import av
 import pytest
-from conftest import LIVECUT, expected_topic, of_source, overlap
 from opencc import OpenCC
+from support import LIVECUT, expected_topic, of_source, overlap
 
 TOLERANCE_S = 0.5
 CLIP_FIELDS = {

@@ -10,7 +10,7 @@ import urllib.error
 from pathlib import Path
 
 import pytest
-from conftest import (
+from support import (
     LIVECUT,
     TEST_BRAND,
     assert_no_clip_lost_or_duplicated,

@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import listening, publish, settled, wait_for
+from support import listening, publish, settled, wait_for
 
 NGINX_CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "nginx-rtmp.conf"
 

@@ -121,7 +121,7 @@ def test_text_format_is_unchanged_and_reconfiguring_replaces_the_handler(restore
         logging.getLogger("livecut.rooms").warning("room %s: source unavailable", "r1")
     logging.getLogger("livecut.rooms").info("below the level")
     assert first.getvalue() == ""
-    assert second.getvalue() == "WARNING livecut.runtime.rooms: room r1: source unavailable\n"
+    assert second.getvalue() == "WARNING livecut.rooms: room r1: source unavailable\n"
 
 
 def test_configure_from_the_logging_section(restore_root_logger, tmp_path):

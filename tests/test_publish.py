@@ -10,7 +10,7 @@ import json
 import threading
 
 import pytest
-from conftest import free_port
+from support import free_port
 
 from livecut.bus import MemoryBus
 from livecut.contracts import ClipReady, topics

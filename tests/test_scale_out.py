@@ -21,7 +21,8 @@ from pathlib import Path
 
 import av
 import pytest
-from conftest import (
+from prometheus_client.parser import text_string_to_metric_families
+from support import (
     LIVECUT,
     Api,
     assert_no_clip_lost_or_duplicated,
@@ -32,7 +33,6 @@ from conftest import (
     settled,
     wait_for,
 )
-from prometheus_client.parser import text_string_to_metric_families
 
 pytest_plugins = ["servers.tansu", "servers.seaweedfs"]
 from servers.postgres import postgres_server_fixture  # noqa: E402

@@ -17,9 +17,11 @@ from fastapi.staticfiles import StaticFiles
 from livecut.api.auth import Authenticator, session_router
 from livecut.api.limits import BodyLimit
 from livecut.api.media import media_response
+from livecut.api.routes.accounts import accounts_router
 from livecut.api.routes.admin import admin_router
 from livecut.api.routes.clips import clips_router
 from livecut.api.routes.events import HEARTBEAT_S, events_router
+from livecut.api.routes.posts import posts_router
 from livecut.api.routes.products import BODY_LIMITS, find_product, products_router
 from livecut.api.routes.rooms import rooms_router
 from livecut.api.views import ApiContext, find_room
@@ -29,6 +31,7 @@ from livecut.config import load_config
 from livecut.observability.metrics import render_latest
 from livecut.reviews import ReviewLog
 from livecut.runtime.catalog_tools import CatalogTools
+from livecut.runtime.posting import DistributionSettings, distribution_settings
 from livecut.store import MetadataStore
 from stream.media_store import MediaStore
 
@@ -46,6 +49,8 @@ TAGS = [
     {"name": "products", "description": "Products: import, images, extraction, confirm steps, listings per platform."},
     {"name": "media", "description": "Clip videos, captions, thumbnails, room recordings, product images."},
     {"name": "admin", "description": "Users, API tokens, room grants and the audit log of your tenant."},
+    {"name": "accounts", "description": "Platform accounts your tenant posts from; credentials are write-only."},
+    {"name": "posts", "description": "Plans and posts of approved clips to your accounts."},
 ]
 
 
@@ -61,12 +66,13 @@ def create_app(
     web_dir: Path | None = WEB_DIR,
     heartbeat_s: float = HEARTBEAT_S,
     catalog: CatalogTools | None = None,
+    distribution: DistributionSettings | None = None,
 ) -> FastAPI:
     """`rtmp_base` is what publishers are told to push to, e.g. rtmp://127.0.0.1:1935/live.
 
     `bus` carries the render requests of trims and range clips; `web_dir`, if it exists, is
     served at / after every API route; `catalog` (default: from config.toml's defaults) serves
-    the product routes.
+    the product routes. `distribution` is the [distribution] section (default: the shipped defaults).
     """
     app = FastAPI(
         title="livecut",
@@ -74,7 +80,8 @@ def create_app(
         openapi_tags=TAGS,
     )
     catalog = catalog or CatalogTools(load_config())
-    ctx = ApiContext(store, media, manager, rtmp_base, reviews, bus, max_clip_s, catalog)
+    ctx = ApiContext(store, media, manager, rtmp_base, reviews, bus, max_clip_s, catalog=catalog)
+    ctx.distribution = distribution or distribution_settings(load_config())
     app.state.api = ctx
     auth = Authenticator(store)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, routes=BODY_LIMITS)
@@ -86,6 +93,8 @@ def create_app(
         events_router(ctx, auth, heartbeat_s=heartbeat_s),
         products_router(ctx, auth),
         admin_router(store, auth),
+        accounts_router(ctx, auth),
+        posts_router(ctx, auth),
     ):
         app.include_router(router)
     _add_media_route(app, ctx, auth)

@@ -7,15 +7,13 @@ from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from livecut.auth import TENANT_PATTERN, USERNAME_PATTERN
+from livecut.auth import TENANT_PATTERN, USERNAME_PATTERN, Role
 
 PULL_SCHEMES = ("rtmp", "http", "https")
 # Media-timeline seconds: finite (JSON has no NaN) and within a century of broadcast.
 Seconds = Annotated[float, Field(ge=0, le=3.2e9, allow_inf_nan=False)]
 Label = Annotated[str, Field(min_length=1, max_length=64)]
 Id = Annotated[str, Field(min_length=1, max_length=64)]
-# livecut.auth.ROLES, lowest first.
-Role = Literal["viewer", "operator", "admin"]
 
 
 class PushSource(BaseModel):
@@ -261,6 +259,62 @@ class ProductOut(BaseModel):
     updated_at: float
 
 
+# -- distribution: accounts, plans, posts ---------------------------------------------------------
+AccountId = Annotated[str, Field(pattern=r"^[\w][\w.-]{0,63}$")]
+Window = Annotated[str, Field(pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$", description="HH:MM-HH:MM, local time")]
+GroupName = Annotated[str, Field(max_length=64)]
+# Unix seconds, finite.
+Time = Annotated[float, Field(ge=0, le=1e10, allow_inf_nan=False)]
+
+
+class CredentialsIn(BaseModel):
+    """OAuth tokens of an account: encrypted with the server's key at once, never shown again."""
+
+    access_token: str = Field(min_length=1, max_length=4096)
+    refresh_token: str = Field(default="", max_length=4096)
+    expires_in: Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)] = Field(
+        default=0, description="seconds the access token lives (0 = no expiry)"
+    )
+    refresh_expires_in: Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)] = 0
+    scope: str = Field(default="", max_length=1000)
+
+
+class AccountFields(BaseModel):
+    display_name: str | None = Field(default=None, min_length=1, max_length=200)
+    group: GroupName | None = None
+    windows: list[Window] | None = Field(default=None, min_length=1, max_length=12)
+    timezone: str | None = Field(default=None, min_length=1, max_length=64)
+    daily_cap: int | None = Field(default=None, ge=0, le=1000)
+    min_spacing_s: int | None = Field(default=None, ge=0, le=86400 * 7)
+    extra: dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=2000)]] | None = Field(
+        default=None, max_length=20, description="platform ids (Douyin open_id, a webhook url): never secrets"
+    )
+
+
+class AccountCreate(AccountFields):
+    account_id: AccountId
+    platform: str = Field(min_length=1, max_length=32)
+    display_name: str = Field(min_length=1, max_length=200)
+    credentials: CredentialsIn | None = None
+
+
+class AccountOut(BaseModel):
+    account_id: str
+    tenant: str
+    platform: str
+    display_name: str
+    group: str
+    windows: list[str]
+    timezone: str
+    daily_cap: int
+    min_spacing_s: int
+    status: str
+    extra: dict[str, str]
+    has_credentials: bool
+    created_at: float
+    updated_at: float
+
+
 class StepConfirm(BaseModel):
     """Approve the product's current step as it is, or edit it (the edit is what gets confirmed).
 
@@ -289,3 +343,71 @@ class LineupSet(BaseModel):
 class LineupOut(BaseModel):
     link: int
     product: ProductOut
+
+
+class PostCaption(BaseModel):
+    """What goes with the video; the title defaults to the clip's text. Never shortened: a text over
+    a platform's limit fails pre-flight with the reason."""
+
+    title: str = Field(default="", max_length=500)
+    description: str = Field(default="", max_length=5000)
+    tags: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(default_factory=list, max_length=30)
+    product_url: str = Field(default="", max_length=2000)
+
+
+class PlanCreate(BaseModel):
+    clip_ids: list[Id] = Field(min_length=1, max_length=500)
+    group: GroupName = ""
+    day: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD, each account's local date")
+    priority: int = Field(default=0, ge=-1000, le=1000)
+    caption: PostCaption = Field(default_factory=PostCaption)
+
+
+class ScheduleClip(BaseModel):
+    group: GroupName = ""
+    priority: int = Field(default=0, ge=-1000, le=1000)
+    caption: PostCaption = Field(default_factory=PostCaption)
+
+
+class PostMove(BaseModel):
+    at: Time
+
+
+class MarkPosted(BaseModel):
+    url: str = Field(default="", max_length=2000)
+    platform_id: str = Field(default="", max_length=200)
+
+
+class PostRetry(BaseModel):
+    override_duplicate: bool = Field(default=False, description="post it although it resembles a recent post")
+
+
+class AttemptOut(BaseModel):
+    attempt: int
+    started_at: float
+    finished_at: float
+    status: str
+    error_kind: str | None
+    platform_code: str | None
+    reason: str | None
+
+
+class PostOut(BaseModel):
+    post_id: str
+    clip_id: str
+    account_id: str
+    tenant: str
+    at: float
+    priority: int
+    status: str
+    retry_at: float | None
+    attempts: int
+    platform_id: str | None
+    url: str | None
+    reason: str | None
+    override_duplicate: bool
+    caption: dict[str, Any]
+    created_at: float
+    updated_at: float
+    attempt_log: list[AttemptOut] = Field(default_factory=list)
+    metrics: list[dict[str, Any]] = Field(default_factory=list)

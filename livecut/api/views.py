@@ -9,16 +9,18 @@ from __future__ import annotations
 import hashlib
 import statistics
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fastapi import HTTPException
 
 from livecut.auth import Principal
 from livecut.bus import Bus
+from livecut.config import load_config
 from livecut.contracts import Word
 from livecut.reviews import ReviewLog
 from livecut.runtime.catalog_tools import CatalogTools
+from livecut.runtime.posting import DistributionSettings
 from livecut.store import MetadataStore, Room
 from stream.media_store import MediaStore
 
@@ -40,10 +42,12 @@ class ApiContext:
     reviews: ReviewLog | None
     bus: Bus | None
     max_clip_s: float
-    # The catalog's settings and the sentence embedder, for the product routes.
-    catalog: CatalogTools
     # Set when the server shuts down: open event streams end.
     closing: bool = False
+    # The [distribution] section (accounts, plans, posts); create_app fills in the defaults.
+    distribution: DistributionSettings = field(default_factory=DistributionSettings)
+    # The catalog's settings and the sentence embedder, for the product routes (default: config.toml's).
+    catalog: CatalogTools = field(default_factory=lambda: CatalogTools(load_config()))
 
 
 def find_room(ctx: ApiContext, principal: Principal, room_id: str) -> Room:

@@ -119,16 +119,17 @@ class InstrumentedSubscription:
     def _refresh_backlog(self) -> None:
         """Keep the Kafka backlog current, off the consumer's path: re-read at once, then every
         LAG_REFRESH_S, since the highwater a consumer knows moves with its fetches, not with our calls."""
-        if getattr(self.inner, "consumer", None) is None:
+        consumer = getattr(self.inner, "consumer", None)
+        if consumer is None:
             return  # the memory bus hands every pending event to the next get() at once: no backlog
         self._refresh_wanted = True
         if self._refresher is None or self._refresher.done():
-            self._refresher = asyncio.get_running_loop().create_task(self._refresh_loop())
+            self._refresher = asyncio.get_running_loop().create_task(self._refresh_loop(consumer))
 
-    async def _refresh_loop(self) -> None:
+    async def _refresh_loop(self, consumer: Any) -> None:
         while not self.closed:
             self._refresh_wanted = False
-            backlog = await kafka_backlog(self.inner.consumer)
+            backlog = await kafka_backlog(consumer)
             if backlog is not None and not self.closed:
                 self.lag.inc(backlog - self.backlog)
                 self.backlog = backlog

@@ -7,10 +7,12 @@ import os
 import sys
 from pathlib import Path
 
+from livecut.cli import accounts as cli_accounts
 from livecut.cli import catalog as cli_catalog
 from livecut.cli import classify as cli_classify
 from livecut.cli import clip as cli_clip
 from livecut.cli import product as cli_product
+from livecut.cli import remix as cli_remix
 from livecut.cli import serve as cli_serve
 from livecut.cli import users as cli_users
 from livecut.cli import worker as cli_worker
@@ -21,7 +23,17 @@ EPILOG = (
     "Every default is in livecut/config/config.toml (config.toml at the repository root); "
     "--config FILE overrides any of its keys."
 )
-COMMAND_MODULES = (cli_clip, cli_serve, cli_worker, cli_classify, cli_users, cli_product, cli_catalog)
+COMMAND_MODULES = (
+    cli_clip,
+    cli_remix,
+    cli_serve,
+    cli_worker,
+    cli_classify,
+    cli_users,
+    cli_accounts,
+    cli_product,
+    cli_catalog,
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,11 +9,10 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable
-from pathlib import Path
 
 from livecut.config import ConfigError
-
-DEMO_SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "zh_live.mp4"
+from livecut.demo import DEMO_SAMPLE
+from livecut.runtime.roles import ROLES
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser, epilog: str) -> None:
@@ -33,7 +32,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     serve.add_argument("--exit-after-demo", action="store_true", help="with --demo: stop once it is clipped")
     serve.add_argument(
         "--roles",
-        default="api,ingest,transcribe,render,publish",
+        default=",".join(ROLES),
         help='comma-separated roles to run here (default: all). Fewer needs [bus] kind = "kafka"; '
         "e.g. api,ingest on the front machine and `livecut worker --role ...` elsewhere",
     )
@@ -57,7 +56,7 @@ async def _serve(config: dict, roles: tuple[str, ...], demo: bool, exit_after_de
     if endpoints.rtmp_base:
         print(f"livecut: RTMP     {endpoints.rtmp_base}/<stream_key>  (create a room to get a key)")
     stop = stop_requested()
-    waiters = [asyncio.create_task(stop.wait())]
+    waiters: list[asyncio.Task[bool | None]] = [asyncio.create_task(stop.wait())]
     revoke = None
     if demo:
         token, revoke = _demo_token(server)
@@ -105,6 +104,7 @@ async def _demo(endpoints, exit_after: bool, token: str) -> None:
         await asyncio.sleep(1.0)
         await _print_new_clips(endpoints.http_url, room["id"], seen, auth)
         state = await asyncio.to_thread(_get_json, f"{endpoints.http_url}/api/rooms/{room['id']}", auth)
+        assert isinstance(state, dict)  # a room is a JSON object
         done = state["processed_to"] >= state["duration_s"] - 0.01 and not state["counters"]["rendering"]
         if state["status"] != "live" and done:
             break

@@ -10,6 +10,7 @@ from livecut.contracts.events import (
     AudioChunk,
     ClipReady,
     ClipRequest,
+    Correction,
     EndOfStream,
     Fragment,
     MediaInfo,
@@ -17,6 +18,7 @@ from livecut.contracts.events import (
     Word,
     clip_id_for,
 )
+from livecut.contracts.posts import PostDue
 from livecut.contracts.statuses import ACTIVE_ROOM_STATUSES, DONE_CLIP_STATUSES, ClipStatus, RoomStatus
 
 __all__ = [
@@ -27,9 +29,11 @@ __all__ = [
     "ClipReady",
     "ClipRequest",
     "ClipStatus",
+    "Correction",
     "EndOfStream",
     "Fragment",
     "MediaInfo",
+    "PostDue",
     "RoomStatus",
     "Utterance",
     "Word",

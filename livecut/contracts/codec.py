@@ -15,12 +15,16 @@ import dataclasses
 import json
 from typing import Any
 
-from livecut.contracts.events import ClipReady, ClipRequest, EndOfStream, Fragment, Utterance, Word
+from livecut.contracts.events import ClipReady, ClipRequest, Correction, EndOfStream, Fragment, Utterance, Word
+from livecut.contracts.posts import PostDue
 
 VERSION = 1
-EVENT_TYPES: dict[str, type] = {cls.__name__: cls for cls in (Fragment, EndOfStream, Utterance, ClipRequest, ClipReady)}
-# Fields that hold a list of Word; JSON carries them as plain objects.
-WORD_LISTS = {"words"}
+Event = Fragment | EndOfStream | Utterance | ClipRequest | ClipReady | PostDue
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.__name__: cls for cls in (Fragment, EndOfStream, Utterance, ClipRequest, ClipReady, PostDue)
+}
+# Fields that hold a list of dataclasses (Word, Correction); JSON carries them as plain objects.
+OBJECT_LISTS: dict[str, type] = {"words": Word, "corrections": Correction}
 
 
 class CodecError(ValueError):
@@ -67,8 +71,8 @@ def _build(cls: type, data: dict[str, Any]) -> Any:
         raise CodecError(f"{cls.__name__} has no field(s) {', '.join(unknown)}")
     fields = dict(data)
     try:
-        for name in WORD_LISTS & fields.keys():
-            fields[name] = [Word(**word) for word in fields[name]]
+        for name in OBJECT_LISTS.keys() & fields.keys():
+            fields[name] = [OBJECT_LISTS[name](**item) for item in fields[name]]
         return cls(**fields)
     except TypeError as exc:
         raise CodecError(f"malformed {cls.__name__}: {exc}") from exc

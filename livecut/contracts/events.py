@@ -60,6 +60,22 @@ class Word:
     probability: float = 1.0
 
 
+@dataclass(frozen=True)
+class Correction:
+    """One change the segmenter made to recognised text, so an operator can see and undo it.
+
+    `start`/`end` index the change in the utterance's text as it is now; `original` is what
+    Whisper wrote there. `kind`: "lexicon" (a misheard room-vocabulary word) or "number" (a
+    price, percentage or size put in one readable form).
+    """
+
+    start: int
+    end: int
+    original: str
+    replacement: str
+    kind: str = "lexicon"
+
+
 @dataclass
 class Utterance:
     """One sentence or clause of speech, with its label once classified."""
@@ -79,8 +95,18 @@ class Utterance:
     needs_review: bool = False
     time_bound: bool = False
     banned_claims: list[str] = field(default_factory=list)
-    # The sku of the product being presented, from the room's lineup (catalog.ProductLinker).
+    # The product this utterance is about, when known (catalog lineup cues); clips never mix products.
     product: str | None = None
+    # Changes made to Whisper's text (lexicon fixes, number forms), in order; see Correction.
+    corrections: list[Correction] = field(default_factory=list)
+
+    @property
+    def original_text(self) -> str:
+        """The text as Whisper wrote it, before the corrections."""
+        text = self.text
+        for c in reversed(self.corrections):
+            text = text[: c.start] + c.original + text[c.end :]
+        return text
 
     def to_record(self) -> dict[str, Any]:
         return {
@@ -94,6 +120,8 @@ class Utterance:
             "needs_review": self.needs_review,
             "time_bound": self.time_bound,
             "banned_claims": list(self.banned_claims),
+            "product": self.product,
+            "corrections": [asdict(c) for c in self.corrections],
         }
 
 
@@ -122,7 +150,8 @@ class ClipRequest:
     needs_review: bool = False
     time_bound: bool = False
     banned_claims: list[str] = field(default_factory=list)
-    # The sku of the product the clip shows (catalog.product_of_span over its utterances).
+    # Every selling-point sublabel the clip covers, longest first (`sublabel` is the first of them).
+    sublabels: list[str] = field(default_factory=list)
     product: str | None = None
 
     @property
@@ -152,6 +181,7 @@ class ClipReady:
     needs_review: bool = False
     time_bound: bool = False
     banned_claims: list[str] = field(default_factory=list)
+    sublabels: list[str] = field(default_factory=list)
     product: str | None = None
 
     def to_record(self) -> dict[str, Any]:

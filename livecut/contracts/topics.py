@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from livecut.contracts.events import ClipReady, ClipRequest, EndOfStream, Fragment, Utterance
+from livecut.contracts.posts import PostDue
 
 # Fragments and the EndOfStream after a room's last one share a topic, so they stay in order.
 FRAGMENTS = "fragments"
 UTTERANCES = "utterances"
 CLIP_REQUESTS = "clip_requests"
 CLIPS = "clips"
+# Posts whose time came (the post role); key = post id.
+POSTS = "posts"
 
 TOPIC_TYPES: dict[str, tuple[type, ...]] = {
     FRAGMENTS: (Fragment, EndOfStream),
     UTTERANCES: (Utterance,),
     CLIP_REQUESTS: (ClipRequest,),
     CLIPS: (ClipReady,),
+    POSTS: (PostDue,),
 }
 TOPICS = tuple(TOPIC_TYPES)
 

@@ -157,7 +157,7 @@ def error(stage: str) -> None:
 
 def room_status_counts(store: MetadataStore) -> dict[str, int]:
     """{status: rooms} for every known status (0 included, so a status that empties reads 0, not absent)."""
-    counts = dict.fromkeys(ROOM_STATUSES, 0)
+    counts: dict[str, int] = {str(status): 0 for status in ROOM_STATUSES}
     for room in store.rooms():
         counts[room.status] = counts.get(room.status, 0) + 1
     return counts

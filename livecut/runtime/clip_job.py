@@ -22,7 +22,7 @@ from typing import IO, Any
 import av
 
 from livecut.bus import MemoryBus
-from livecut.contracts import ClipReady, EndOfStream, Fragment, Utterance, topics
+from livecut.contracts import ClipReady, EndOfStream, Fragment, RoomStatus, Utterance, topics
 from livecut.runtime.runner import Emit, ErrorPolicy, StageRunner
 from livecut.runtime.services import LiveServices, load_speech_models
 from livecut.runtime.stages.render import RenderStage
@@ -46,7 +46,9 @@ class FileResult:
 class ClipJob:
     """Clips recorded files into `out_dir`; `run` takes one input at a time."""
 
-    def __init__(self, config: dict[str, Any], out_dir: Path) -> None:
+    def __init__(self, config: dict[str, Any], out_dir: Path, render: bool = True) -> None:
+        """`render=False` stops after the transcript (labeled utterances), as `livecut remix` needs."""
+        self.render = render
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.work = tempfile.TemporaryDirectory(prefix=".livecut-work-", dir=self.out_dir)
@@ -78,14 +80,16 @@ class ClipJob:
         try:
             asyncio.run(self._run(source, room.id, result, progress))
         finally:
-            self.services.store.set_room_status(room.id, "ended")
+            self.services.store.set_room_status(room.id, RoomStatus.ENDED)
         return result
 
     async def _run(self, source: Path, room: str, result: FileResult, progress: Progress | None) -> None:
         services = self.services
         services.bus = bus = MemoryBus()
         writer = _OutputWriter(result, self.utterance_log, self.clip_log, self.out_dir, services, progress)
-        stages = [TranscribeStage(services), RenderStage(services, scratch_dir=Path(self.work.name)), *writer.stages()]
+        stages: list[Any] = [TranscribeStage(services), *writer.stages()]
+        if self.render:
+            stages.append(RenderStage(services, scratch_dir=Path(self.work.name)))
         runners = [StageRunner(stage, bus, services.store) for stage in stages]
         tasks = [asyncio.create_task(runner.run()) for runner in runners]
         try:

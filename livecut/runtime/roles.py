@@ -34,8 +34,19 @@ def _publish(services: LiveServices) -> list[Stage]:
     return [PublishStage(publish_settings(services.config))]
 
 
+def _post(services: LiveServices) -> list[Stage]:
+    from livecut.runtime.stages.post import post_stage
+
+    return [post_stage(services)]
+
+
 # Imports stay inside the factories: a process loads only the code of the roles it runs.
-STAGE_ROLES: dict[str, StageFactory] = {"transcribe": _transcribe, "render": _render, "publish": _publish}
+STAGE_ROLES: dict[str, StageFactory] = {
+    "transcribe": _transcribe,
+    "render": _render,
+    "publish": _publish,
+    "post": _post,
+}
 SERVICE_ROLES = ("api", "ingest")
 ROLES = (*SERVICE_ROLES, *STAGE_ROLES)
 # Roles whose stages need the speech models loaded in the process.

@@ -18,7 +18,7 @@ from typing import Any
 
 import av
 
-from livecut.contracts import EndOfStream, Fragment, topics
+from livecut.contracts import ACTIVE_ROOM_STATUSES, EndOfStream, Fragment, RoomStatus, topics
 from livecut.runtime.services import LiveServices
 from livecut.store import Room
 from stream.ingest import IngestError, IngestSession
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 PULL_OPEN_TIMEOUT_S = 10.0
 PULL_RETRY_S = 1.0
-ACTIVE = ("waiting", "live", "reconnecting")
+ACTIVE = ACTIVE_ROOM_STATUSES
 
 
 class RoomManager:
@@ -130,6 +130,7 @@ class RoomManager:
         while self._active(room_id):
             await asyncio.shield(self._start_session(room_id, lambda: _open_url(url)))
             room = self.services.store.room(room_id)
+            assert room is not None  # _active() just found it; rooms are never deleted
             if room.publishes or asyncio.get_running_loop().time() > deadline:
                 return
             await asyncio.sleep(0.3)
@@ -149,7 +150,7 @@ class RoomManager:
         try:
             await asyncio.to_thread(self._record, room_id, open_container, session)
         except IngestError as exc:
-            store.set_room_status(room_id, "error", str(exc))
+            store.set_room_status(room_id, RoomStatus.ERROR, str(exc))
             return
         except (av.FFmpegError, OSError) as exc:
             log.info("room %s: source unavailable: %s", room_id, exc)
@@ -157,11 +158,11 @@ class RoomManager:
             self.streams.pop(room_id, None)
             self.ingests.pop(room_id, None)
         if self._active(room_id):
-            store.set_room_status(room_id, "reconnecting")
+            store.set_room_status(room_id, RoomStatus.RECONNECTING)
 
     def _record(self, room_id: str, open_container, session: IngestSession) -> None:
         with open_container() as container:
-            self.services.store.set_room_status(room_id, "live")
+            self.services.store.set_room_status(room_id, RoomStatus.LIVE)
             self.services.store.note_publish(room_id)
             session.run(container)
 
@@ -171,7 +172,7 @@ class RoomManager:
 
     # stop ----------------------------------------------------------------------------------
     async def stop_room(self, room_id: str) -> None:
-        self.services.store.set_room_status(room_id, "ended")
+        self.services.store.set_room_status(room_id, RoomStatus.ENDED)
         if room_id in self.ingests:
             self.ingests[room_id].stop()
         stream = self.streams.get(room_id)

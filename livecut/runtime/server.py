@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
+from fastapi import FastAPI
 
 from livecut.api.app import close_event_streams, create_app
 from livecut.auth import FIRST_ADMIN, first_start_admin
@@ -31,6 +32,7 @@ from livecut.config import ConfigError, expand_path
 from livecut.observability.metrics import METRICS, room_status_counts, serve_metrics, stop_metrics
 from livecut.reviews import ReviewLog
 from livecut.runtime.catalog_tools import CatalogTools
+from livecut.runtime.posting import distribution_settings
 from livecut.runtime.roles import MODEL_ROLES, ROLES, STAGE_ROLES
 from livecut.runtime.runner import StageRunner
 from livecut.runtime.services import LiveServices, load_speech_models
@@ -112,6 +114,9 @@ class LivecutServer:
                 self.runners += [StageRunner(s, self.services.bus, self.services.store) for s in stages(self.services)]
         await self.services.bus.start()  # after the runners subscribed: Kafka joins their groups here
         self.tasks = [asyncio.create_task(runner.run()) for runner in self.runners]
+        # A stage may have a loop of its own (the post role's scheduler looks for due posts).
+        loops = [runner.stage.background for runner in self.runners if hasattr(runner.stage, "background")]
+        self.tasks += [asyncio.create_task(loop()) for loop in loops]
         rtmp_base = ""
         if self.manager is not None:
             self.tasks.append(asyncio.create_task(self.manager.keep_rooms()))
@@ -143,6 +148,7 @@ class LivecutServer:
             bus=self.services.bus,
             max_clip_s=self.config["segments"]["max_s"],
             catalog=CatalogTools(self.config),
+            distribution=distribution_settings(self.config),
         )
         server = self.config["server"]
         self.http = _ApiServer(
@@ -175,6 +181,7 @@ class LivecutServer:
             return ""
         from stream.rtmp.server import RtmpServer
 
+        assert self.manager is not None  # start() runs the RTMP endpoint only in an ingest process
         self.rtmp = RtmpServer(rtmp["host"], rtmp["port"], self.manager.authorize, self.manager.on_stream)
         await self.rtmp.start()
         return self._rtmp_base(self.rtmp.port)
@@ -195,9 +202,11 @@ class LivecutServer:
             await self.services.bus.drain()
         if self.http is not None:
             # Open event streams end within a poll, so uvicorn can finish their responses and exit.
-            close_event_streams(self.http.config.app)
+            app, http_task = self.http.config.app, self.http_task
+            assert isinstance(app, FastAPI) and http_task is not None  # both set by _start_http
+            close_event_streams(app)
             self.http.should_exit = True
-            await asyncio.wait([self.http_task], timeout=HTTP_SHUTDOWN_S)
+            await asyncio.wait([http_task], timeout=HTTP_SHUTDOWN_S)
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:

@@ -8,8 +8,12 @@ from clipper.captions import CaptionSettings
 from clipper.renderer import RenderSettings
 from livecut.config import expand_path
 from segmenter.asr import AsrSettings
+from segmenter.lexicon import taxonomy_terms
+from segmenter.pinyin_correction import CorrectionSettings
+from segmenter.room_vocabulary import VocabularySettings
 from segmenter.segment_builder import SegmentSettings
 from segmenter.speech_chunker import VadSettings
+from segmenter.taxonomy import load_taxonomy
 from segmenter.transcriber import TranscriberSettings
 from segmenter.utterances import UtteranceSettings
 from segmenter.whisper_models import resolve_whisper_model
@@ -34,12 +38,32 @@ def transcriber_settings(config: dict[str, Any]) -> TranscriberSettings:
         ),
         vad=VadSettings(**config["vad"]),
         utterance=UtteranceSettings(**config["utterance"]),
+        vocabulary=vocabulary_settings(config),
+    )
+
+
+def vocabulary_settings(config: dict[str, Any]) -> VocabularySettings:
+    lexicon = config["lexicon"]
+    return VocabularySettings(
+        taxonomy_terms=tuple(taxonomy_terms(load_taxonomy(config["taxonomy"]))),
+        commerce_words=lexicon["commerce_words"],
+        hotwords=lexicon["hotwords"],
+        hotwords_max_chars=lexicon["hotwords_max_chars"],
+        correction=CorrectionSettings(
+            enabled=lexicon["correct"],
+            max_distance=lexicon["max_distance"],
+            extra_distance_per_char=lexicon["extra_distance_per_char"],
+            min_term_chars=lexicon["min_term_chars"],
+            common_word_frequency=lexicon["common_word_frequency"],
+        ),
+        numbers=lexicon["numbers"],
     )
 
 
 def segment_settings(config: dict[str, Any]) -> SegmentSettings:
     segments = dict(config["segments"])
     segments["skip_labels"] = tuple(segments["skip_labels"])
+    segments["keep_short_labels"] = tuple(segments["keep_short_labels"])
     return SegmentSettings(**segments)
 
 

@@ -8,6 +8,7 @@ from the numbered SQL files in livecut/store/migrations, applied in order by `mi
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sqlite3
@@ -154,7 +155,9 @@ class PostgresDatabase(Database):
         self.conn = self._connect()
 
     def _connect(self) -> Any:
-        options = {} if "connect_timeout" in _conninfo(self.url) else {"connect_timeout": CONNECT_TIMEOUT_S}
+        options: dict[str, Any] = (
+            {} if "connect_timeout" in _conninfo(self.url) else {"connect_timeout": CONNECT_TIMEOUT_S}
+        )
         try:
             return psycopg.connect(self.url, autocommit=True, row_factory=dict_row, **options)
         except psycopg.Error as exc:
@@ -301,7 +304,7 @@ def migrate(database: Database) -> list[str]:
     database.transaction(lambda session: _create_migrations_table(session, database))
     applied = []
     for migration in migrations():
-        if database.transaction(lambda session, m=migration: _apply(session, database, m)):
+        if database.transaction(functools.partial(_apply, database=database, migration=migration)):
             applied.append(migration.name)
     return applied
 

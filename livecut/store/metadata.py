@@ -20,19 +20,27 @@ from pathlib import Path
 from typing import Any
 
 from livecut.config import ConfigError, expand_path
-from livecut.contracts import ClipReady, ClipRequest, Fragment, Utterance, Word
+from livecut.contracts import (
+    ACTIVE_ROOM_STATUSES,
+    DONE_CLIP_STATUSES,
+    ClipReady,
+    ClipRequest,
+    Fragment,
+    RoomStatus,
+    Utterance,
+    Word,
+)
 from livecut.store.catalog import CatalogStore
 from livecut.store.db import POSTGRES_SCHEMES, Session, StoreError, migrate, open_database
 from livecut.store.dead_letters import DeadLetterStore
+from livecut.store.distribution import DistributionStore
 from livecut.store.tenancy import DEFAULT_TENANT, VISIBLE_ROOMS, TenancyStore
 
 __all__ = ["MetadataStore", "Room", "StoreError", "build_metadata_store"]
 
 REVIEW_STATUS = {"approve": "approved", "reject": "rejected", "relabel": "approved"}
 
-ROOM_STATUSES = ("waiting", "live", "reconnecting", "ended", "error")
-# The statuses in which a room still takes media (livecut.runtime.rooms.ACTIVE).
-ACTIVE_ROOM_STATUSES = ("waiting", "live", "reconnecting")
+ROOM_STATUSES = tuple(RoomStatus)
 # Concurrent reviews on PostgreSQL may pick the same next id; the loser takes the one after.
 REVIEW_ID_ATTEMPTS = 20
 
@@ -78,7 +86,7 @@ def build_metadata_store(config: dict[str, Any]) -> MetadataStore:
     return MetadataStore(url)
 
 
-class MetadataStore(TenancyStore, DeadLetterStore, CatalogStore):
+class MetadataStore(TenancyStore, DeadLetterStore, DistributionStore, CatalogStore):
     """A thread-safe store; every method is short and transactional.
 
     `target` is a SQLite file path (or ":memory:") or a postgresql:// URL. Opening applies
@@ -125,7 +133,9 @@ class MetadataStore(TenancyStore, DeadLetterStore, CatalogStore):
             "VALUES (?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?)",
             (room_id, name, source_type, url, key, now, brand, tenant, now),
         )
-        return self.room(room_id)
+        room = self.room(room_id)
+        assert room is not None  # inserted just now; rooms are never deleted
+        return room
 
     def room(self, room_id: str) -> Room | None:
         rows = self._rows(f"SELECT {ROOM_COLUMNS} FROM rooms WHERE id = ?", (room_id,))
@@ -489,7 +499,6 @@ def _replace_utterance(session: Session, utterance: Utterance) -> None:
 UTTERANCE_COLUMNS = "room, t0, t1, text, lang, label, sublabel, confidence, product"
 # Seconds by which a row's [t0, t1] overlaps a given (t1, t1, t0, t0) span, in SQL both databases run.
 _OVERLAP = "(CASE WHEN t1 < ? THEN t1 ELSE ? END) - (CASE WHEN t0 > ? THEN t0 ELSE ? END)"
-DONE_CLIP_STATUSES = ("ready", "approved", "rejected")
 
 
 def _queue_clip(session: Session, request: ClipRequest) -> bool:

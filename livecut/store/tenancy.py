@@ -36,7 +36,9 @@ class TenancyStore:
             "INSERT INTO tenants (name, kind, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
             (name, kind, time.time()),
         )
-        return self.tenant(name)
+        tenant = self.tenant(name)
+        assert tenant is not None  # inserted just now or already there; tenants are never deleted
+        return tenant
 
     def tenant(self, name: str) -> dict[str, Any] | None:
         rows = self.db.query("SELECT name, kind, created_at FROM tenants WHERE name = ?", (name,))
@@ -85,7 +87,10 @@ class TenancyStore:
             "INSERT INTO api_tokens (id, username, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)",
             (token_id, username, name, token_hash, time.time()),
         )
-        return self.token(token_id)
+        token = self.token(token_id)
+        if token is None:  # token() joins users: the user was deleted meanwhile (or never existed)
+            raise LookupError(f"no user {username}: token {token_id} was made for nobody")
+        return token
 
     def token(self, token_id: str) -> dict[str, Any] | None:
         rows = self.db.query(
@@ -186,7 +191,8 @@ class TenancyStore:
         self, tenant: str | None = None, since: float | None = None, limit: int = 200
     ) -> list[dict[str, Any]]:
         """Audit rows, newest first; with `tenant`, what its users did and what anyone did in its rooms."""
-        conditions, params = [], []
+        conditions: list[str] = []
+        params: list[str | float] = []
         if tenant is not None:
             conditions.append("(tenant = ? OR room IN (SELECT id FROM rooms WHERE tenant = ?))")
             params += [tenant, tenant]

@@ -80,4 +80,15 @@ export const Api = {
   bulkReview: (clipIds, action) => api("/api/clips/review", { method: "POST", body: { clip_ids: clipIds, action } }),
   trim: (clipId, t0, t1) => api(`/api/clips/${encodeURIComponent(clipId)}/trim`, { method: "POST", body: { t0, t1 } }),
   makeClip: (roomId, body) => api(`/api/rooms/${encodeURIComponent(roomId)}/clips`, { method: "POST", body }),
+  schedule: (clipId, group) => api(`/api/clips/${encodeURIComponent(clipId)}/schedule`, { method: "POST", body: { group } }),
+  accounts: () => api("/api/accounts"),
+  createAccount: (body) => api("/api/accounts", { method: "POST", body }),
+  setCredentials: (accountId, body) => api(`/api/accounts/${encodeURIComponent(accountId)}/credentials`, { method: "PUT", body }),
+  pauseAccount: (accountId) => api(`/api/accounts/${encodeURIComponent(accountId)}/pause`, { method: "POST" }),
+  resumeAccount: (accountId) => api(`/api/accounts/${encodeURIComponent(accountId)}/resume`, { method: "POST" }),
+  posts: (filters) => api(`/api/posts${query(filters)}`),
+  cancelPost: (postId) => api(`/api/posts/${encodeURIComponent(postId)}/cancel`, { method: "POST" }),
+  retryPost: (postId, overrideDuplicate) =>
+    api(`/api/posts/${encodeURIComponent(postId)}/retry`, { method: "POST", body: { override_duplicate: overrideDuplicate } }),
+  markPosted: (postId, url) => api(`/api/posts/${encodeURIComponent(postId)}/mark-posted`, { method: "POST", body: { url } }),
 };

@@ -4,9 +4,11 @@
 //   #/queue?room=&...  the clip queue (filters in the query, so a reload keeps them)
 //   #/rooms            rooms: status, RTMP URL and stream key, create, stop
 //   #/replay/<room>    a room's recording with its transcript; clips from any range
+//   #/posts            accounts clips are posted to, and the planned and sent posts
 import { Api, whenUnauthorized } from "./api.js";
 import { h } from "./dom.js";
 import { connectEvents, disconnectEvents, on } from "./events.js";
+import { mountPosts } from "./posts.js";
 import { mountQueue } from "./queue.js";
 import { mountReplay } from "./replay.js";
 import { mountRooms } from "./rooms.js";
@@ -49,6 +51,7 @@ function route() {
   if (path === "/login") unmountPage = mountLogin(view);
   else if (path === "/rooms") unmountPage = mountRooms(view, context(params));
   else if (path === "/queue") unmountPage = mountQueue(view, context(params));
+  else if (path === "/posts") unmountPage = mountPosts(view, context(params));
   else if (replay) unmountPage = mountReplay(view, context(params), decodeURIComponent(replay[1]));
   else location.replace(HOME);
 }
@@ -65,6 +68,7 @@ function renderHeader(path) {
       {},
       link("#/queue", "Queue", path === "/queue"),
       link("#/rooms", "Rooms", path === "/rooms" || path.startsWith("/replay")),
+      link("#/posts", "Posts", path === "/posts"),
     ),
     h("span", { class: "spacer" }),
     liveDot,
@@ -147,6 +151,7 @@ const SHORTCUTS = [
   ["x", "select for bulk"],
   ["shift+A / shift+R", "approve / reject the selected"],
   ["o", "open the clip in its room's replay"],
+  ["s", "approve and schedule the clip to an account group"],
   ["Trim and replay", ""],
   ["[ / ]", "set in / out at the playhead"],
   ["enter", "re-render the trimmed clip"],

@@ -50,6 +50,7 @@ export function createCard(clip, { roomName, canReview, actions }) {
     reject: button("Reject", "r", "reject", { class: "reject" }),
     relabel: button("Relabel", "l", "relabel"),
     trim: button("Trim", "t", "trim"),
+    schedule: button("Schedule", "s", "schedule"),
   };
   const actionsRow = h(
     "div",

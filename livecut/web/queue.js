@@ -317,7 +317,25 @@ export function mountQueue(view, ctx) {
     trim: openTrim,
     pick: togglePick,
     replay: (card) => (location.hash = `#/replay/${encodeURIComponent(card.clip.room)}?t=${card.clip.t0}`),
+    schedule: scheduleClip,
   };
+
+  // Approve and plan the clip over an account group's accounts in one action (the Posts page shows the plan).
+  let lastGroup = "";
+  async function scheduleClip(card) {
+    if (!mayReview(card)) return;
+    const group = prompt("Post to which account group? (empty = accounts without a group)", lastGroup);
+    if (group === null) return;
+    lastGroup = group.trim();
+    try {
+      const { clip, posts } = await Api.schedule(card.clip.clip_id, lastGroup);
+      card.update(clip);
+      refreshCounts();
+      toast(posts.length ? `Scheduled on ${posts.length} account(s): see Posts.` : "Approved, but no account of that group has a free slot in the next 7 days.", "info");
+    } catch (error) {
+      toast(`Could not schedule the clip: ${error.message}`);
+    }
+  }
 
   // ----- keys -----
 
@@ -337,6 +355,7 @@ export function mountQueue(view, ctx) {
       t: () => current && openTrim(current),
       x: () => current && togglePick(current),
       o: () => current && cardActions.replay(current),
+      s: () => current && scheduleClip(current),
       A: () => bulkReview("approve"),
       R: () => bulkReview("reject"),
       " ": () => current?.togglePlay(),

@@ -55,3 +55,19 @@ def test_music_without_speech_gives_no_words(recognizer, fixtures, zh_script):
     first = zh_script["sentences"][0]["t0"]
     assert first > 1.0
     assert recognizer.recognize(chunk_of(fixtures / "zh_live.mp4", 0.0, first - 0.1)).words == []
+
+
+def test_a_rooms_hotwords_reach_whispers_prompt_for_their_language_only(recognizer, fixtures, zh_script, en_script):
+    get_prompt = recognizer.model.get_prompt
+    seen = []
+    recognizer.model.get_prompt = lambda *args, **kwargs: (
+        seen.append(kwargs.get("hotwords")) or get_prompt(*args, **kwargs)
+    )
+    hotwords = {"zh": "真丝 面料 小黄车"}
+    try:
+        zh = recognizer.recognize(sentence_chunk(fixtures / "zh_live.mp4", zh_script["sentences"][2]), hotwords)
+        recognizer.recognize(sentence_chunk(fixtures / "en_live.mp4", en_script["sentences"][1]), hotwords)
+    finally:
+        recognizer.model.get_prompt = get_prompt
+    assert seen[0] == "真丝 面料 小黄车" and seen[-1] is None
+    assert "面料" in "".join(w.text for w in zh.words)

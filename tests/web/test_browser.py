@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import LIVECUT, Api, publish, settled, wait_for
+from support import LIVECUT, Api, publish, settled, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 WEB = REPO / "livecut" / "web"

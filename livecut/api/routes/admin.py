@@ -47,7 +47,7 @@ def admin_router(store: MetadataStore, auth: Authenticator) -> APIRouter:
         if not store.create_user(body.username, admin.tenant, body.role, hashed):
             raise HTTPException(409, f"username {body.username} is taken")
         store.audit(admin.username, admin.tenant, "user.create", f"user:{body.username}", {"role": body.role})
-        return UserOut(**store.user(body.username), password=None if body.password else password)
+        return UserOut(**own_user(admin, body.username), password=None if body.password else password)
 
     @router.delete("/api/users/{username}")
     async def delete_user(username: str, admin: Admin) -> UserOut:
@@ -89,7 +89,10 @@ def admin_router(store: MetadataStore, auth: Authenticator) -> APIRouter:
             raise HTTPException(404, f"token {token_id} not found")
         store.revoke_token(token_id)
         store.audit(admin.username, admin.tenant, "token.revoke", f"token:{token_id}")
-        return TokenOut(**store.token(token_id))
+        revoked = store.token(token_id)
+        if revoked is None:  # its user was deleted meanwhile
+            raise HTTPException(404, f"token {token_id} not found")
+        return TokenOut(**revoked)
 
     @router.get("/api/grants")
     async def list_grants(admin: Admin) -> list[GrantOut]:

@@ -32,7 +32,7 @@ def clips_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
     Viewer = Annotated[Principal, Depends(auth.require("viewer"))]
     Operator = Annotated[Principal, Depends(auth.require("operator"))]
 
-    @router.get("/api/clips")
+    @router.get("/api/clips", response_model=list[ClipOut])
     async def list_clips(
         principal: Viewer,
         room: Annotated[str | None, Query(max_length=64)] = None,
@@ -46,7 +46,7 @@ def clips_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
             float | None, Query(description="created_at (epoch seconds) lower bound", allow_inf_nan=False)
         ] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    ) -> list[ClipOut]:
+    ) -> list[dict[str, Any]]:
         """Clips of the rooms you see, newest first."""
         found = store.clips(
             room=room,
@@ -62,20 +62,20 @@ def clips_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
         )
         return clips_out(ctx, found)
 
-    @router.get("/api/clips/{clip_id}")
-    async def get_clip(clip_id: str, principal: Viewer) -> ClipOut:
+    @router.get("/api/clips/{clip_id}", response_model=ClipOut)
+    async def get_clip(clip_id: str, principal: Viewer) -> dict[str, Any]:
         return clip_out(ctx, find_clip(ctx, principal, clip_id))
 
-    @router.post("/api/clips/review")
-    async def review_clips(body: BulkReview, principal: Operator) -> list[ClipOut]:
+    @router.post("/api/clips/review", response_model=list[ClipOut])
+    async def review_clips(body: BulkReview, principal: Operator) -> list[dict[str, Any]]:
         """Approve or reject many clips at once; none is changed if any is missing or not ready."""
         clips = [reviewable(principal, clip_id) for clip_id in dict.fromkeys(body.clip_ids)]
         for clip in clips:
             apply_review(principal, clip, body.action, clip["label"], clip["sublabel"], bulk=True)
-        return clips_out(ctx, [store.clip(clip["clip_id"]) for clip in clips])
+        return clips_out(ctx, [current(clip["clip_id"]) for clip in clips])
 
-    @router.post("/api/clips/{clip_id}/review")
-    async def review_clip(clip_id: str, body: ClipReview, principal: Operator) -> ClipOut:
+    @router.post("/api/clips/{clip_id}/review", response_model=ClipOut)
+    async def review_clip(clip_id: str, body: ClipReview, principal: Operator) -> dict[str, Any]:
         """Approve, reject or relabel a clip. Approvals and relabels become training examples."""
         clip = reviewable(principal, clip_id)
         label, sublabel = clip["label"], clip["sublabel"]
@@ -84,10 +84,15 @@ def clips_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
                 raise HTTPException(422, f"unknown label {body.label!r} / sublabel {body.sublabel!r}")
             label, sublabel = body.label, body.sublabel
         apply_review(principal, clip, body.action, label, sublabel)
-        return clip_out(ctx, store.clip(clip_id))
+        return clip_out(ctx, current(clip_id))
 
-    @router.post("/api/clips/{clip_id}/trim", status_code=202, responses={409: {"description": "still rendering"}})
-    async def trim_clip(clip_id: str, body: Span, principal: Operator) -> ClipOut:
+    @router.post(
+        "/api/clips/{clip_id}/trim",
+        status_code=202,
+        response_model=ClipOut,
+        responses={409: {"description": "still rendering"}},
+    )
+    async def trim_clip(clip_id: str, body: Span, principal: Operator) -> dict[str, Any]:
         """Move a clip's in and out points (room timeline seconds); it is re-rendered under the same id
         from the stored fragments, `rendering` until then."""
         bus = render_bus()
@@ -117,10 +122,10 @@ def clips_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
         await bus.publish(topics.CLIP_REQUESTS, request.room, request)
         detail = {"t0": body.t0, "t1": body.t1, "was": [clip["t0"], clip["t1"]]}
         store.audit(principal.username, principal.tenant, "clip.trim", f"clip:{clip_id}", detail, clip["room"])
-        return clip_out(ctx, store.clip(clip_id))
+        return clip_out(ctx, current(clip_id))
 
-    @router.post("/api/rooms/{room_id}/clips", status_code=202, tags=["rooms"])
-    async def clip_range(room_id: str, body: RangeClip, principal: Operator) -> ClipOut:
+    @router.post("/api/rooms/{room_id}/clips", status_code=202, response_model=ClipOut, tags=["rooms"])
+    async def clip_range(room_id: str, body: RangeClip, principal: Operator) -> dict[str, Any]:
         """A new clip of any range of the room's recording, with the label you give it. Asking for
         the same range and label again returns the same clip."""
         bus = render_bus()
@@ -146,12 +151,19 @@ def clips_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
             await bus.publish(topics.CLIP_REQUESTS, room_id, request)
             detail = {"t0": body.t0, "t1": body.t1, "label": body.label, "sublabel": body.sublabel}
             store.audit(principal.username, principal.tenant, "clip.create", f"clip:{request.clip_id}", detail, room_id)
-        return clip_out(ctx, store.clip(request.clip_id))
+        return clip_out(ctx, current(request.clip_id))
 
     def reviewable(principal: Principal, clip_id: str) -> dict[str, Any]:
         clip = find_clip(ctx, principal, clip_id)
         if clip["status"] in ("rendering", "failed"):
             raise HTTPException(404, f"clip {clip_id} not found or not ready")
+        return clip
+
+    def current(clip_id: str) -> dict[str, Any]:
+        """The clip as stored now; a pending one may have been replaced meanwhile by an overlapping request."""
+        clip = store.clip(clip_id)
+        if clip is None:
+            raise HTTPException(404, f"clip {clip_id} not found")
         return clip
 
     def apply_review(

@@ -8,6 +8,7 @@ from livecut.api.auth import Authenticator
 from livecut.api.models import PullSource, RoomCreate, RoomOut
 from livecut.api.views import ApiContext, find_room, room_out
 from livecut.auth import Principal
+from livecut.contracts import RoomStatus
 
 
 def rooms_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
@@ -16,8 +17,8 @@ def rooms_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
     Viewer = Annotated[Principal, Depends(auth.require("viewer"))]
     Operator = Annotated[Principal, Depends(auth.require("operator"))]
 
-    @router.post("/api/rooms", status_code=201, response_model_exclude_unset=True)
-    async def create_room(body: RoomCreate, principal: Operator) -> RoomOut:
+    @router.post("/api/rooms", status_code=201, response_model=RoomOut, response_model_exclude_unset=True)
+    async def create_room(body: RoomCreate, principal: Operator) -> dict[str, Any]:
         """A room of your tenant: push (publish to its rtmp_url) or pull (livecut connects to the url)."""
         url = body.source.url if isinstance(body.source, PullSource) else None
         room = store.create_room(body.name, body.source.type, url, brand=body.brand, tenant=principal.tenant)
@@ -29,22 +30,22 @@ def rooms_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
             ctx.manager.start_pull(room)
         return room_out(ctx, room, principal)
 
-    @router.get("/api/rooms", response_model_exclude_unset=True)
-    async def list_rooms(principal: Viewer) -> list[RoomOut]:
+    @router.get("/api/rooms", response_model=list[RoomOut], response_model_exclude_unset=True)
+    async def list_rooms(principal: Viewer) -> list[dict[str, Any]]:
         """Your tenant's rooms and the rooms granted to it, newest first."""
         return [room_out(ctx, room, principal) for room in store.rooms(tenant=principal.tenant)]
 
-    @router.get("/api/rooms/{room_id}", response_model_exclude_unset=True)
-    async def get_room(room_id: str, principal: Viewer) -> RoomOut:
+    @router.get("/api/rooms/{room_id}", response_model=RoomOut, response_model_exclude_unset=True)
+    async def get_room(room_id: str, principal: Viewer) -> dict[str, Any]:
         return room_out(ctx, find_room(ctx, principal, room_id), principal)
 
-    @router.post("/api/rooms/{room_id}/stop", response_model_exclude_unset=True)
-    async def stop_room(room_id: str, principal: Operator) -> RoomOut:
+    @router.post("/api/rooms/{room_id}/stop", response_model=RoomOut, response_model_exclude_unset=True)
+    async def stop_room(room_id: str, principal: Operator) -> dict[str, Any]:
         find_room(ctx, principal, room_id)
         if ctx.manager is not None:
             await ctx.manager.stop_room(room_id)
         else:  # the ingest worker holding the room sees it ended at its next lease renewal
-            store.set_room_status(room_id, "ended")
+            store.set_room_status(room_id, RoomStatus.ENDED)
         store.audit(principal.username, principal.tenant, "room.stop", f"room:{room_id}", room=room_id)
         return room_out(ctx, find_room(ctx, principal, room_id), principal)
 
