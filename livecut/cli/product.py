@@ -145,6 +145,8 @@ def _copy_images(store: MetadataStore, media: Any, tenant: str, sku: str, images
     if not images:
         return
     product = store.product_by_sku(tenant, sku)
+    if product is None:  # imported just now
+        raise RuntimeError(f"product {sku} of {tenant} vanished while its images were copied")
     keys = []
     for path, extension in images:
         keys.append(f"products/{product['id']}/images/{uuid.uuid4().hex[:12]}.{extension}")

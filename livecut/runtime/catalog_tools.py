@@ -20,8 +20,8 @@ if TYPE_CHECKING:  # the catalog package loads OpenCV: only a type here
 
 
 IMAGE_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "BMP": "bmp"}
-PRODUCT_FIELDS = ("sku", "title", "category", "brand", "price", "images", "aliases", "description", "titles")
-PRODUCT_FIELDS += ("attributes",)
+PRODUCT_FIELDS: tuple[str, ...] = ("sku", "title", "category", "brand", "price", "images", "aliases")
+PRODUCT_FIELDS += ("description", "titles", "attributes")
 # One encoder per embedder and thread count, shared by every CatalogTools of the process.
 _ENCODERS: dict[tuple[str, int], Any] = {}
 _ENCODERS_LOCK = threading.Lock()
@@ -38,7 +38,7 @@ def image_extension(path: Path, field: str, max_megapixels: float) -> str:
     from catalog.imageio import open_checked
 
     with open_checked(path, field, max_megapixels) as image:
-        return IMAGE_EXTENSIONS[image.format]
+        return IMAGE_EXTENSIONS[str(image.format)]
 
 
 def catalog_settings(config: dict[str, Any]) -> CatalogSettings:

@@ -17,7 +17,7 @@ from livecut.store.db import Database, Session
 # The steps a person confirms, in order (issue 13): a product starts at the first.
 PRODUCT_STEPS = ("images", "attributes", "copy", "layout", "ready")
 PRODUCT_FIELDS = ("sku", "title", "category", "brand", "price", "description")
-PRODUCT_JSON_FIELDS = {"images": [], "aliases": [], "titles": {}, "attributes": {}}
+PRODUCT_JSON_FIELDS: dict[str, Any] = {"images": [], "aliases": [], "titles": {}, "attributes": {}}
 PRODUCT_COLUMNS = (
     "id, tenant, sku, title, category, brand, price, images, aliases, description, titles, attributes, "
     "extraction, step, created_at, updated_at"

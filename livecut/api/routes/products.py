@@ -54,6 +54,13 @@ def find_product(ctx: ApiContext, principal: Principal, product_id: str) -> dict
     return product
 
 
+def product_now(ctx: ApiContext, product_id: str, changed: dict[str, Any] | None) -> dict[str, Any]:
+    """A product as a write left it; a 404 when it was deleted meanwhile."""
+    if changed is None:
+        raise HTTPException(404, f"product {product_id} not found")
+    return changed
+
+
 def product_out(product: dict[str, Any]) -> dict[str, Any]:
     return product | {"image_urls": [f"/media/{key}" for key in product["images"]]}
 
@@ -67,13 +74,18 @@ def products_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
     def audit(principal: Principal, action: str, product_id: str, detail: dict[str, Any] | None = None) -> None:
         store.audit(principal.username, principal.tenant, action, f"product:{product_id}", detail)
 
-    @router.get("/api/products")
-    async def list_products(principal: Viewer) -> list[ProductOut]:
+    @router.get("/api/products", response_model=list[ProductOut])
+    async def list_products(principal: Viewer) -> list[dict[str, Any]]:
         """Your tenant's products, by sku."""
         return [product_out(p) for p in store.products(principal.tenant)]
 
-    @router.post("/api/products", status_code=201, responses={409: {"description": "the sku is taken"}})
-    async def create_product(body: ProductCreate, principal: Operator) -> ProductOut:
+    @router.post(
+        "/api/products",
+        status_code=201,
+        response_model=ProductOut,
+        responses={409: {"description": "the sku is taken"}},
+    )
+    async def create_product(body: ProductCreate, principal: Operator) -> dict[str, Any]:
         try:
             product = store.create_product(principal.tenant, body.model_dump())
         except CatalogConflict as exc:
@@ -105,12 +117,14 @@ def products_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
         )
         return {"created": created, "updated": updated, "skus": skus}
 
-    @router.get("/api/products/{product_id}")
-    async def get_product(product_id: str, principal: Viewer) -> ProductOut:
+    @router.get("/api/products/{product_id}", response_model=ProductOut)
+    async def get_product(product_id: str, principal: Viewer) -> dict[str, Any]:
         return product_out(find_product(ctx, principal, product_id))
 
-    @router.patch("/api/products/{product_id}", responses={409: {"description": "the sku is taken"}})
-    async def change_product(product_id: str, body: ProductPatch, principal: Operator) -> ProductOut:
+    @router.patch(
+        "/api/products/{product_id}", response_model=ProductOut, responses={409: {"description": "the sku is taken"}}
+    )
+    async def change_product(product_id: str, body: ProductPatch, principal: Operator) -> dict[str, Any]:
         product = find_product(ctx, principal, product_id)
         changes = body.model_dump(exclude_unset=True)
         try:
@@ -118,18 +132,23 @@ def products_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
         except CatalogConflict as exc:
             raise HTTPException(409, str(exc)) from None
         audit(principal, "product.update", product_id, {"changes": changes, "was": {k: product[k] for k in changes}})
-        return product_out(changed)
+        return product_out(product_now(ctx, product_id, changed))
 
-    @router.delete("/api/products/{product_id}")
-    async def delete_product(product_id: str, principal: Operator) -> ProductOut:
+    @router.delete("/api/products/{product_id}", response_model=ProductOut)
+    async def delete_product(product_id: str, principal: Operator) -> dict[str, Any]:
         """Remove a product and its places in lineups; its images stay in the media store."""
         product = find_product(ctx, principal, product_id)
         store.delete_product(product_id)
         audit(principal, "product.delete", product_id, {"sku": product["sku"]})
         return product_out(product)
 
-    @router.post("/api/products/{product_id}/images", status_code=201, responses={413: {"description": "over 20 MiB"}})
-    async def upload_image(product_id: str, request: Request, principal: Operator) -> ProductOut:
+    @router.post(
+        "/api/products/{product_id}/images",
+        status_code=201,
+        response_model=ProductOut,
+        responses={413: {"description": "over 20 MiB"}},
+    )
+    async def upload_image(product_id: str, request: Request, principal: Operator) -> dict[str, Any]:
         """One image as the raw body (JPEG, PNG, WebP or BMP, up to 20 MiB and catalog.max_megapixels);
         added after the product's images."""
         find_product(ctx, principal, product_id)
@@ -145,15 +164,15 @@ def products_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
                 )
             except CatalogError as exc:
                 raise HTTPException(422, str(exc)) from None
-        current = store.product(product_id)
+        current = product_now(ctx, product_id, store.product(product_id))
         changed = store.update_product(product_id, {"images": [*current["images"], key]})
         audit(principal, "product.image", product_id, {"key": key, "bytes": len(body)})
-        return product_out(changed)
+        return product_out(product_now(ctx, product_id, changed))
 
-    @router.post("/api/products/{product_id}/extract")
+    @router.post("/api/products/{product_id}/extract", response_model=ProductOut)
     async def extract_product(
         product_id: str, principal: Operator, category: Annotated[str | None, Query(max_length=64)] = None
-    ) -> ProductOut:
+    ) -> dict[str, Any]:
         """Attributes from the title, description, images and what hosts said about the product on air,
         each with confidence, source and evidence, using the brand's corrections. Kept as `extraction`."""
         product = find_product(ctx, principal, product_id)
@@ -169,12 +188,16 @@ def products_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
         if product["category"] is None:
             changes["category"] = result["category"]
         audit(principal, "product.extract", product_id, {"category": result["category"]})
-        return product_out(store.update_product(product_id, changes))
+        return product_out(product_now(ctx, product_id, store.update_product(product_id, changes)))
 
     @router.post(
-        "/api/products/{product_id}/steps/{step}", responses={409: {"description": "the product is at another step"}}
+        "/api/products/{product_id}/steps/{step}",
+        response_model=ProductOut,
+        responses={409: {"description": "the product is at another step"}},
     )
-    async def confirm_step(product_id: str, step: ProductStep, body: StepConfirm, principal: Operator) -> ProductOut:
+    async def confirm_step(
+        product_id: str, step: ProductStep, body: StepConfirm, principal: Operator
+    ) -> dict[str, Any]:
         """Approve the product's current step, or edit it; either moves it to the next step
         (images → attributes → copy → layout → ready). Edits are audited; an edit of an extracted
         attribute, and each example given, is kept as the brand's correction for its next extraction."""
@@ -197,7 +220,7 @@ def products_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
             store.add_brand_corrections(product["tenant"], product["brand"] or "", examples)
         detail = {"step": step, "action": body.action, "changes": body.changes, "examples": examples}
         audit(principal, f"product.step.{body.action}", product_id, detail)
-        return product_out(changed)
+        return product_out(product_now(ctx, product_id, changed))
 
     @router.post("/api/products/{product_id}/export", responses={422: {"description": "the violations, one a line"}})
     async def export_product(
@@ -236,14 +259,14 @@ def products_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
                 await asyncio.to_thread(ctx.media.put_file, keys[-1], out / name)
         return {"ok": True, "platform": platform, "warnings": report.warnings, "keys": keys}
 
-    @router.get("/api/rooms/{room_id}/lineup", tags=["rooms"])
-    async def get_lineup(room_id: str, principal: Viewer) -> list[LineupOut]:
+    @router.get("/api/rooms/{room_id}/lineup", tags=["rooms"], response_model=list[LineupOut])
+    async def get_lineup(room_id: str, principal: Viewer) -> list[dict[str, Any]]:
         """The room's products by link number."""
         find_room(ctx, principal, room_id)
         return [{"link": e["link"], "product": product_out(e["product"])} for e in store.lineup(room_id)]
 
-    @router.put("/api/rooms/{room_id}/lineup", tags=["rooms"])
-    async def set_lineup(room_id: str, body: LineupSet, principal: Operator) -> list[LineupOut]:
+    @router.put("/api/rooms/{room_id}/lineup", tags=["rooms"], response_model=list[LineupOut])
+    async def set_lineup(room_id: str, body: LineupSet, principal: Operator) -> list[dict[str, Any]]:
         """Replace the room's lineup: the products (skus of the room's tenant) under their link numbers. A live
         room picks it up at its next fragment: its utterances and clips then carry the product presented."""
         room = find_room(ctx, principal, room_id)
