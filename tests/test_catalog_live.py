@@ -235,3 +235,16 @@ def test_a_trim_or_range_clip_gets_the_product_its_utterances_were_about(live):
     assert request.product is None and store.request_clip(request)
     clip = UnrenderedClips(services).render(request)
     assert clip.product == "DRESS-002" and store.clip(request.clip_id)["product"] == "DRESS-002"
+
+
+def test_the_lineup_joins_the_rooms_whisper_vocabulary(live):
+    """Issue 12 x 13: the host's product words are hotwords and correction targets of the room."""
+    store, room, services, script = live
+    stage = ScriptedTranscribe(services, script)
+    state = stage._new_state(room, store.room(room))
+    terms = state.products.terms()
+    assert {"1号链接", "2号链接"} <= set(terms)
+    hotwords = state.speech.transcriber.vocabulary.hotwords["zh"]
+    assert "1号链接" in hotwords
+    title_words = [w for w in terms if w not in ("1号链接", "2号链接")]
+    assert title_words and all(w in hotwords for w in title_words[:3])

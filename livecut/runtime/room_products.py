@@ -9,13 +9,19 @@ and the linker is rebuilt when the lineup, or a product on it, changes during th
 from __future__ import annotations
 
 import logging
+import re
 from collections import deque
+from collections.abc import Iterator
+from typing import Any
 
 from catalog import LineupEntry, ProductLinker, product_from_dict, product_of_span
 from livecut.contracts import ClipRequest, Utterance
 from livecut.store import MetadataStore
 
 log = logging.getLogger(__name__)
+
+# What the room vocabulary takes as one term (segmenter.lexicon): letters, digits, Chinese, 2-12 characters.
+_TERM = re.compile(r"[\u3400-\u9fffA-Za-z0-9]{2,12}")
 
 
 class RoomProducts:
@@ -69,7 +75,31 @@ class RoomProducts:
             if request.product is None:
                 request.product = product_of_span(request.t0, request.t1, list(self.linked))
 
+    def terms(self) -> list[str]:
+        """The lineup's words for the room's Whisper vocabulary: titles' and aliases' words, attribute values,
+        and each product's link ("3号链接"), so the host's product words are heard and corrected."""
+        self.refresh()
+        if self.linker is None:
+            return []
+        found: dict[str, None] = {}
+        for entry in self.linker.lineup:
+            product = entry.product
+            found[f"{entry.link}号链接"] = None
+            for text in [product.title, *product.aliases, *_values(product.attributes)]:
+                # Whole words only: a 16-character title cut at 12 would teach Whisper a word nobody says.
+                found.update(dict.fromkeys(w for w in re.split(r"[\s,，、/|·]+", text) if _TERM.fullmatch(w)))
+        return list(found)
+
     def _entry(self, sku: str) -> LineupEntry | None:
         if self.linker is None:
             return None
         return next((e for e in self.linker.lineup if e.product.sku == sku), None)
+
+
+def _values(attributes: dict[str, Any]) -> Iterator[str]:
+    """The text of confirmed attribute values ({"value": ...} records, plain values, lists)."""
+    for value in attributes.values():
+        value = value.get("value") if isinstance(value, dict) and "value" in value else value
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                yield item

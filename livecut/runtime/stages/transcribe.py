@@ -72,15 +72,17 @@ class TranscribeStage:
         # A recorded file's clips name the file (livecut clip); a live room's name the room.
         source = record.url if record and record.source_type == "file" and record.url else f"room:{room}"
         builder = SegmentBuilder(segment_settings(services.config), room=room, source=source)
-        speech = RoomSpeech(
-            transcriber=Transcriber(services.transcriber_settings, services.recognizer),
-            builder=builder,
-            classifier=services.classifiers.for_brand(record.brand if record else None),
-        )
         # A clip request's span lies within the last max_s of speech (plus its margins and a closing silence).
         settings = services.config["segments"]
         memory_s = settings["max_s"] + 2 * settings["margin_s"] + settings["close_after_silence_s"]
-        return _RoomState(speech, FragmentAudio(room), RoomProducts(room, services.store, memory_s))
+        products = RoomProducts(room, services.store, memory_s)
+        speech = RoomSpeech(
+            # The lineup's words join the room's vocabulary (hotwords, pinyin correction) at its start.
+            transcriber=Transcriber(services.transcriber_settings, services.recognizer, product_terms=products.terms()),
+            builder=builder,
+            classifier=services.classifiers.for_brand(record.brand if record else None),
+        )
+        return _RoomState(speech, FragmentAudio(room), products)
 
     def _state_before(self, room: str, seq: int | None, media_t: float) -> tuple[_RoomState, list[Utterance], float]:
         """The room's state, ready for what comes at `media_t`, the utterances a replay made, and
