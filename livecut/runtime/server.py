@@ -36,6 +36,7 @@ from livecut.runtime.services import LiveServices, load_speech_models
 from livecut.store import build_metadata_store
 from segmenter.taxonomy import load_taxonomy
 from stream.media_factory import build_media_store
+from stream.rtmp.limits import RtmpLimits
 
 if TYPE_CHECKING:
     from livecut.runtime.rooms import RoomManager
@@ -55,6 +56,14 @@ def stop_requested() -> asyncio.Event:
 
 # How long uvicorn may take to finish open responses at shutdown before it is cancelled.
 HTTP_SHUTDOWN_S = 5.0
+
+
+def rtmp_limits(rtmp: dict[str, Any]) -> RtmpLimits:
+    """The RTMP endpoint's limits from [rtmp]; a value that is not positive is a ConfigError naming its key."""
+    try:
+        return RtmpLimits(**{key: rtmp[key] for key in RtmpLimits.__dataclass_fields__})
+    except ValueError as exc:
+        raise ConfigError(str(exc).replace("rtmp limit ", "rtmp.")) from exc
 
 
 class _ApiServer(uvicorn.Server):
@@ -171,9 +180,10 @@ class LivecutServer:
         rtmp = self.config["rtmp"]
         if not rtmp["enabled"]:
             return ""
-        from stream.rtmp.server import RtmpServer
+        from stream.rtmp import RtmpServer
 
-        self.rtmp = RtmpServer(rtmp["host"], rtmp["port"], self.manager.authorize, self.manager.on_stream)
+        limits = rtmp_limits(rtmp)
+        self.rtmp = RtmpServer(rtmp["host"], rtmp["port"], self.manager.authorize, self.manager.on_stream, limits)
         await self.rtmp.start()
         return self._rtmp_base(self.rtmp.port)
 

@@ -14,6 +14,8 @@ import struct
 import threading
 from collections import deque
 
+from .limits import MemoryBudget
+
 TAG_AUDIO, TAG_VIDEO, TAG_SCRIPT = 8, 9, 18
 FLAG_AUDIO, FLAG_VIDEO = 0x04, 0x01
 
@@ -44,8 +46,9 @@ class FlvStream:
     until bytes arrive or the stream ends, and returns b"" at end of stream.
     """
 
-    def __init__(self, max_buffer_bytes: int = 64 << 20) -> None:
+    def __init__(self, max_buffer_bytes: int = 64 << 20, budget: MemoryBudget | None = None) -> None:
         self.max_buffer_bytes = max_buffer_bytes
+        self._budget = budget  # buffered bytes count against the server's budget until read or released
         self._chunks: deque[bytes] = deque()
         self._head = 0  # bytes of _chunks[0] already read
         self._size = 0
@@ -80,6 +83,8 @@ class FlvStream:
             if self._size + len(data) > self.max_buffer_bytes:
                 behind, limit = self._size, self.max_buffer_bytes
                 raise FlvBufferOverflow(f"reader is {behind} bytes behind (limit {limit})")
+            if self._budget is not None:
+                self._budget.reserve(len(data), "a room's FLV buffer")
             self._chunks.append(bytes(data))
             self._size += len(data)
             self.bytes_written += len(data)
@@ -90,6 +95,16 @@ class FlvStream:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+
+    def release(self) -> None:
+        """Nobody will read any more: drop what is buffered and stop counting against the budget."""
+        with self._cond:
+            self._chunks.clear()
+            self._head = 0
+            if self._budget is not None:
+                self._budget.release(self._size)
+                self._budget = None
+            self._size = 0
 
     def read(self, size: int = -1) -> bytes:
         """Block until data or end of stream. size < 0 reads to the end of the stream,
@@ -119,5 +134,7 @@ class FlvStream:
                 self._head = end
         data = b"".join(parts)
         self._size -= len(data)
+        if self._budget is not None:
+            self._budget.release(len(data))
         self.bytes_read += len(data)
         return data

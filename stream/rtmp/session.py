@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from . import amf0
 from .flv_stream import TAG_AUDIO, TAG_SCRIPT, TAG_VIDEO, FlvBufferOverflow, FlvStream, flv_header, flv_tag
+from .limits import LimitExceeded, MemoryBudget, RtmpLimits
 from .protocol import (
     ABORT,
     ACKNOWLEDGEMENT,
@@ -49,6 +50,7 @@ OUT_CHUNK_SIZE = 4096
 WINDOW_SIZE = 2_500_000
 COMMAND_CSID = 3
 _MEDIA_TAGS = {AUDIO: TAG_AUDIO, VIDEO: TAG_VIDEO}
+_MEDIA_TYPES = {AUDIO, VIDEO, AGGREGATE}  # only these keep a publishing connection from timing out
 _END_COMMANDS = {"FCUnpublish", "deleteStream", "closeStream"}
 
 
@@ -88,20 +90,21 @@ class RtmpSession:
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         gate: PublishGate,
-        handshake_timeout_s: float,
-        idle_timeout_s: float,
+        limits: RtmpLimits,
+        budget: MemoryBudget,
     ) -> None:
         self._reader = reader
         self._writer = writer
         self._gate = gate
-        self._handshake_timeout_s = handshake_timeout_s
-        self._idle_timeout_s = idle_timeout_s
-        self._chunks = ChunkReader(reader)
+        self._limits = limits
+        self._chunks = ChunkReader(reader, limits.pre_publish_bytes, budget)
+        self._deadline: asyncio.Timeout | None = None
         self._out_chunk_size = 128
         self._ack_window = 0
         self._acked = 0
         self._next_stream_id = 1
         self._publish: _Publish | None = None
+        self._published = False  # a publish was accepted on this connection (it may have ended since)
         self.app: str | None = None
         self.media_messages = 0
         self.dropped_messages = 0
@@ -114,9 +117,11 @@ class RtmpSession:
 
     async def run(self) -> None:
         """Serve the connection; returns when it is over, having closed it and ended any publish."""
+        stage = "handshake"
         try:
-            async with asyncio.timeout(self._handshake_timeout_s):
+            async with asyncio.timeout(self._limits.handshake_timeout_s):
                 await server_handshake(self._reader, self._writer)
+            stage = "serve"
             await self._serve()
         except _Close:
             pass
@@ -124,22 +129,37 @@ class RtmpSession:
             log.info("%s: disconnected%s", self.peer, f" (room {self.room})" if self.room else "")
         except FlvBufferOverflow as exc:
             log.error("%s: room %s: reader fell behind, dropping publisher: %s", self.peer, self.room, exc)
+        except LimitExceeded as exc:
+            what = f"room {self.room}" if self.room else "before publishing"
+            log.warning("%s: %s: limit reached, closing: %s", self.peer, what, exc)
         except TimeoutError:
-            log.warning("%s: timed out, closing", self.peer)
+            log.warning("%s: %s, closing", self.peer, self._timeout_reason(stage))
         except (ProtocolError, amf0.AmfError, struct.error, IndexError, ValueError) as exc:
             log.warning("%s: protocol error, closing: %s", self.peer, exc)
         except Exception:
             log.exception("%s: session failed", self.peer)
         finally:
             self._end_publish()
+            self._chunks.close()
             self._writer.close()
 
+    def _timeout_reason(self, stage: str) -> str:
+        limits = self._limits
+        if stage == "handshake":
+            return f"no RTMP handshake within {limits.handshake_timeout_s:g} s (rtmp.handshake_timeout_s)"
+        if self._published:
+            return f"no media for {limits.idle_timeout_s:g} s (rtmp.idle_timeout_s)"
+        return f"no publish within {limits.publish_timeout_s:g} s of connecting (rtmp.publish_timeout_s)"
+
     async def _serve(self) -> None:
+        """Until a publish is accepted the deadline is fixed; after, each media message pushes it back."""
         loop = asyncio.get_running_loop()
-        async with asyncio.timeout(self._idle_timeout_s) as deadline:
+        async with asyncio.timeout(self._limits.publish_timeout_s) as deadline:
+            self._deadline = deadline
             while True:
                 message = await self._chunks.read_message()
-                deadline.reschedule(loop.time() + self._idle_timeout_s)
+                if self._publish is not None and message.type_id in _MEDIA_TYPES:
+                    deadline.reschedule(loop.time() + self._limits.idle_timeout_s)
                 await self._dispatch(message)
                 self._acknowledge()
 
@@ -231,6 +251,10 @@ class RtmpSession:
             await self._send_status(stream_id, "error", "NetStream.Publish.BadName", str(refusal))
             raise _Close from None
         self._publish = _Publish(room, stream)
+        self._published = True
+        self._chunks.max_pending = self._limits.message_bytes
+        if self._deadline is not None:
+            self._deadline.reschedule(asyncio.get_running_loop().time() + self._limits.idle_timeout_s)
         self._writer.write(user_control(USER_STREAM_BEGIN, struct.pack(">I", stream_id)))
         await self._send_status(stream_id, "status", "NetStream.Publish.Start", f"{key} is now published.")
         log.info("%s: room %s publishing (app=%r key=%s)", self.peer, room, self.app, mask_key(key))
