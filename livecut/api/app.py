@@ -4,8 +4,6 @@ Every route but the nginx on_publish callback and /metrics needs credentials (li
 and a tenant sees only its own and its granted rooms. Every error is JSON {"detail": ...}.
 """
 
-from __future__ import annotations
-
 import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -15,7 +13,9 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from livecut.api.auth import Authenticator, session_router
+from livecut.api.headers import SecurityHeaders
 from livecut.api.limits import BodyLimit
+from livecut.api.login_throttle import LoginLimits, LoginThrottle
 from livecut.api.media import media_response
 from livecut.api.routes.admin import admin_router
 from livecut.api.routes.clips import clips_router
@@ -48,7 +48,7 @@ TAGS = [
 def create_app(
     store: MetadataStore,
     media: MediaStore,
-    manager: RoomManager | None,
+    manager: "RoomManager | None",
     rtmp_base: str,
     reviews: ReviewLog | None = None,
     *,
@@ -56,11 +56,14 @@ def create_app(
     max_clip_s: float = DEFAULT_MAX_CLIP_S,
     web_dir: Path | None = WEB_DIR,
     heartbeat_s: float = HEARTBEAT_S,
+    login_limits: LoginLimits | None = None,
+    secure_cookies: bool = False,
 ) -> FastAPI:
     """`rtmp_base` is what publishers are told to push to, e.g. rtmp://127.0.0.1:1935/live.
 
     `bus` carries the render requests of trims and range clips; `web_dir`, if it exists, is
-    served at / after every API route.
+    served at / after every API route. `login_limits` bound failed sign-ins; `secure_cookies`
+    (behind TLS) marks the session cookie Secure and adds Strict-Transport-Security.
     """
     app = FastAPI(
         title="livecut",
@@ -70,10 +73,13 @@ def create_app(
     ctx = ApiContext(store, media, manager, rtmp_base, reviews, bus, max_clip_s)
     app.state.api = ctx
     auth = Authenticator(store)
+    throttle = LoginThrottle(login_limits or LoginLimits())
+    app.state.login_throttle = throttle
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(SecurityHeaders, https_only=secure_cookies)  # outermost: even a 413 gets the headers
     app.add_exception_handler(Exception, _internal_error)
     for router in (
-        session_router(store, auth),
+        session_router(store, auth, throttle, secure_cookies),
         rooms_router(ctx, auth),
         clips_router(ctx, auth),
         events_router(ctx, auth, heartbeat_s=heartbeat_s),
@@ -117,7 +123,7 @@ def _add_media_route(app: FastAPI, ctx: ApiContext, auth: Authenticator) -> None
         return await media_response(ctx.media, key, range)
 
 
-def _add_unauthenticated_routes(app: FastAPI, manager: RoomManager | None) -> None:
+def _add_unauthenticated_routes(app: FastAPI, manager: "RoomManager | None") -> None:
     @app.get("/metrics", include_in_schema=False)
     async def metrics(accept: Annotated[str | None, Header()] = None) -> Response:
         """Prometheus metrics of this process (the rooms gauge reads the store, hence the thread)."""

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 
 from livecut.api.app import close_event_streams, create_app
+from livecut.api.login_throttle import LoginLimits
 from livecut.auth import FIRST_ADMIN, first_start_admin
 from livecut.bus import build_bus
 from livecut.bus.instrumented import InstrumentedBus
@@ -64,6 +65,14 @@ def rtmp_limits(rtmp: dict[str, Any]) -> RtmpLimits:
         return RtmpLimits(**{key: rtmp[key] for key in RtmpLimits.__dataclass_fields__})
     except ValueError as exc:
         raise ConfigError(str(exc).replace("rtmp limit ", "rtmp.")) from exc
+
+
+def login_limits(server: dict[str, Any]) -> LoginLimits:
+    """Sign-in rate limits from [server]; a value that is not positive is a ConfigError naming its key."""
+    try:
+        return LoginLimits(**{field: server[f"login_{field}"] for field in LoginLimits.__dataclass_fields__})
+    except ValueError as exc:
+        raise ConfigError(str(exc).replace("login limit ", "server.login_")) from exc
 
 
 class _ApiServer(uvicorn.Server):
@@ -150,6 +159,8 @@ class LivecutServer:
             self._review_log(),
             bus=self.services.bus,
             max_clip_s=self.config["segments"]["max_s"],
+            login_limits=login_limits(self.config["server"]),
+            secure_cookies=self.config["server"]["secure_cookies"],
         )
         server = self.config["server"]
         self.http = _ApiServer(
