@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, FastAPI, Form, Header, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from livecut.api.auth import Authenticator, session_router
+from livecut.api.errors import validation_error
 from livecut.api.headers import SecurityHeaders
 from livecut.api.limits import BodyLimit
 from livecut.api.login_throttle import LoginLimits, LoginThrottle
@@ -58,19 +60,21 @@ def create_app(
     heartbeat_s: float = HEARTBEAT_S,
     login_limits: LoginLimits | None = None,
     secure_cookies: bool = False,
+    pull_allow: tuple[str, ...] = (),
 ) -> FastAPI:
     """`rtmp_base` is what publishers are told to push to, e.g. rtmp://127.0.0.1:1935/live.
 
     `bus` carries the render requests of trims and range clips; `web_dir`, if it exists, is
     served at / after every API route. `login_limits` bound failed sign-ins; `secure_cookies`
-    (behind TLS) marks the session cookie Secure and adds Strict-Transport-Security.
+    (behind TLS) marks the session cookie Secure and adds Strict-Transport-Security. `pull_allow`
+    lists the private hosts and networks pull rooms may use (ingest.pull_allow).
     """
     app = FastAPI(
         title="livecut",
         description="Live-commerce clipping engine API.",
         openapi_tags=TAGS,
     )
-    ctx = ApiContext(store, media, manager, rtmp_base, reviews, bus, max_clip_s)
+    ctx = ApiContext(store, media, manager, rtmp_base, reviews, bus, max_clip_s, tuple(pull_allow))
     app.state.api = ctx
     auth = Authenticator(store)
     throttle = LoginThrottle(login_limits or LoginLimits())
@@ -78,6 +82,7 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(SecurityHeaders, https_only=secure_cookies)  # outermost: even a 413 gets the headers
     app.add_exception_handler(Exception, _internal_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
     for router in (
         session_router(store, auth, throttle, secure_cookies),
         rooms_router(ctx, auth),
@@ -130,12 +135,26 @@ def _add_unauthenticated_routes(app: FastAPI, manager: "RoomManager | None") -> 
         body, content_type = await asyncio.to_thread(render_latest, None, accept)
         return Response(body, media_type=content_type)
 
-    @app.post("/api/rtmp/on_publish", response_class=PlainTextResponse, tags=["rooms"])
-    async def nginx_on_publish(app_name: Annotated[str, Form(alias="app")], name: Annotated[str, Form()]) -> str:
+    @app.post(
+        "/api/rtmp/on_publish",
+        response_class=PlainTextResponse,
+        tags=["rooms"],
+        responses={
+            403: {"description": "unknown or inactive stream key"},
+            503: {"description": "this process cannot pull from the front (no ingest role, no front_pull_url)"},
+        },
+    )
+    async def nginx_on_publish(
+        app_name: Annotated[str, Form(alias="app", max_length=200)], name: Annotated[str, Form(max_length=200)]
+    ) -> str:
         """nginx-rtmp's on_publish callback: 2xx lets the publisher in, 403 refuses it. No credentials:
         the stream key is the secret."""
         if manager is None:
             raise HTTPException(503, "no ingest role in this process: point on_publish at one that has it")
+        if not manager.front_pull_url:
+            raise HTTPException(
+                503, "ingest.front_pull_url is not configured: livecut cannot pull the stream from the front"
+            )
         room_id = await manager.authorize(app_name, name)
         if room_id is None:
             raise HTTPException(403, "unknown or inactive stream key")

@@ -22,6 +22,7 @@ from livecut.contracts import EndOfStream, Fragment, topics
 from livecut.runtime.services import LiveServices
 from livecut.store import Room
 from stream.ingest import IngestError, IngestSession
+from stream.pull_guard import PullUrlRefused, check_pull_url
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +109,9 @@ class RoomManager:
             self.ingests[room_id].stop()
 
     async def _pull_loop(self, room_id: str, url: str) -> None:
+        allow = tuple(self.services.config["ingest"]["pull_allow"])
         while self._active(room_id) and room_id in self.pulls:
-            task = self._start_session(room_id, lambda: _open_url(url))
+            task = self._start_session(room_id, lambda: _open_checked_url(url, allow))
             await asyncio.shield(task)
             if self._active(room_id):
                 await asyncio.sleep(PULL_RETRY_S)
@@ -224,6 +226,15 @@ class RoomRecording:
 
     def end(self, end: EndOfStream) -> None:
         self.services.bus.publish_threadsafe(self.loop, topics.FRAGMENTS, self.room_id, end)
+
+
+def _open_checked_url(url: str, allow: tuple[str, ...]) -> av.container.InputContainer:
+    """A room's own pull URL is checked again at each connection: its host may resolve elsewhere now."""
+    try:
+        check_pull_url(url, allow)
+    except PullUrlRefused as exc:
+        raise IngestError(f"pull url refused: {exc}") from None
+    return _open_url(url)
 
 
 def _open_url(url: str) -> av.container.InputContainer:

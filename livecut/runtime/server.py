@@ -161,6 +161,7 @@ class LivecutServer:
             max_clip_s=self.config["segments"]["max_s"],
             login_limits=login_limits(self.config["server"]),
             secure_cookies=self.config["server"]["secure_cookies"],
+            pull_allow=tuple(self.config["ingest"]["pull_allow"]),
         )
         server = self.config["server"]
         self.http = _ApiServer(
