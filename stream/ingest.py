@@ -26,10 +26,19 @@ from stream.recorder import FragmentRecorder
 
 log = logging.getLogger(__name__)
 
-AUDIO_CODECS = {"aac", "mp3"}
+# Audio codecs a room may publish, by codec name: the fragments are stream-copied MPEG-TS, so these
+# are the codecs MPEG-TS carries, and PyAV decodes each of them to PCM for the transcriber. FLV's own
+# codecs (Nellymoser, Speex, PCM, ADPCM) cannot be stored without re-encoding and are refused.
+AUDIO_CODECS = {"aac", "mp3", "mp2", "ac3", "eac3", "opus"}
 # A first timestamp later than this means the session joined a stream that was already running.
 JOINED_RUNNING_STREAM_S = 1.0
 VIDEO_CODECS = {"h264", "hevc"}
+
+
+def codec_name(stream: av.stream.Stream) -> str:
+    """The codec's own name, not its decoder's: PyAV's MP3 decoder is 'mp3float', the codec 'mp3'."""
+    codec = stream.codec_context.codec
+    return codec.canonical_name if codec is not None else stream.codec_context.name
 
 
 class RecordingSink(Protocol):
@@ -61,15 +70,15 @@ def check_streams(container: av.container.InputContainer) -> list[av.stream.Stre
     if not container.streams.audio:
         raise IngestError("the stream has no audio track, so there is no speech to clip")
     audio = container.streams.audio[0]
-    if audio.codec_context.name not in AUDIO_CODECS:
-        raise IngestError(f"unsupported audio codec {audio.codec_context.name!r} (use AAC)")
-    streams: list[av.stream.Stream] = [audio]
-    if container.streams.video:
-        video = container.streams.video[0]
-        if video.codec_context.name not in VIDEO_CODECS:
-            raise IngestError(f"unsupported video codec {video.codec_context.name!r} (use H.264)")
-        streams.insert(0, video)
-    return streams
+    if codec_name(audio) not in AUDIO_CODECS:
+        raise IngestError(f"unsupported audio codec {codec_name(audio)!r} (use AAC or MP3)")
+    # Clips are videos: an audio-only room would transcribe and then fail every clip, so it is refused here.
+    if not container.streams.video:
+        raise IngestError("the stream has no video track, and livecut's clips are videos: send video with the audio")
+    video = container.streams.video[0]
+    if codec_name(video) not in VIDEO_CODECS:
+        raise IngestError(f"unsupported video codec {codec_name(video)!r} (use H.264 or HEVC)")
+    return [video, audio]
 
 
 class IngestSession:

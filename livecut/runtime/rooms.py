@@ -148,16 +148,21 @@ class RoomManager:
         sink = RoomRecording(self.services, room_id, asyncio.get_running_loop())
         session = IngestSession(room_id, self.services.media, sink, self.fragment_s)
         self.ingests[room_id] = session
+        ended = "the recording ended"
         try:
             await asyncio.to_thread(self._record, room_id, open_container, session)
         except IngestError as exc:
-            store.set_room_status(room_id, "error", str(exc))
+            ended = str(exc)
+            store.set_room_status(room_id, "error", ended)
             return
         except (av.FFmpegError, OSError) as exc:
-            log.info("room %s: source unavailable: %s", room_id, exc)
+            ended = f"source unavailable: {exc}"
+            log.info("room %s: %s", room_id, ended)
         finally:
-            self.streams.pop(room_id, None)
             self.ingests.pop(room_id, None)
+            pushed = self.streams.pop(room_id, None)
+            if pushed is not None:  # a publisher still sending is told to go (its encoder then reconnects)
+                pushed.abandon(ended)
         if self._active(room_id):
             store.set_room_status(room_id, "reconnecting")
 

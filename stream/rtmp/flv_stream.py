@@ -24,6 +24,10 @@ class FlvBufferOverflow(RuntimeError):
     """The reader has fallen more than `max_buffer_bytes` behind the publisher."""
 
 
+class FlvReaderGone(RuntimeError):
+    """The reader stopped for good (the stream cannot be recorded); the message says why."""
+
+
 def flv_header(has_audio: bool = True, has_video: bool = True) -> bytes:
     """The 9-byte FLV file header followed by PreviousTagSize0."""
     flags = (FLAG_AUDIO if has_audio else 0) | (FLAG_VIDEO if has_video else 0)
@@ -48,7 +52,8 @@ class FlvStream:
 
     def __init__(self, max_buffer_bytes: int = 64 << 20, budget: MemoryBudget | None = None) -> None:
         self.max_buffer_bytes = max_buffer_bytes
-        self._budget = budget  # buffered bytes count against the server's budget until read or released
+        self._budget = budget  # buffered bytes count against the server's budget until read or dropped
+        self._abandoned: str | None = None
         self._chunks: deque[bytes] = deque()
         self._head = 0  # bytes of _chunks[0] already read
         self._size = 0
@@ -80,6 +85,8 @@ class FlvStream:
         with self._cond:
             if self._closed:
                 return
+            if self._abandoned is not None:
+                raise FlvReaderGone(self._abandoned)
             if self._size + len(data) > self.max_buffer_bytes:
                 behind, limit = self._size, self.max_buffer_bytes
                 raise FlvBufferOverflow(f"reader is {behind} bytes behind (limit {limit})")
@@ -96,15 +103,25 @@ class FlvStream:
             self._closed = True
             self._cond.notify_all()
 
-    def release(self) -> None:
-        """Nobody will read any more: drop what is buffered and stop counting against the budget."""
+    def abandon(self, reason: str) -> None:
+        """The reader stops for good: what is buffered is dropped, and the next write raises
+        FlvReaderGone(reason), so the publisher is disconnected (and its encoder reconnects)."""
         with self._cond:
-            self._chunks.clear()
-            self._head = 0
-            if self._budget is not None:
-                self._budget.release(self._size)
-                self._budget = None
-            self._size = 0
+            self._abandoned = reason
+            self._drop()
+            self._cond.notify_all()
+
+    def _drop(self) -> None:
+        self._chunks.clear()
+        self._head = 0
+        if self._budget is not None:
+            self._budget.release(self._size)
+        self._size = 0
+
+    def __del__(self) -> None:
+        # A stream nobody reads to the end still gives its bytes back to the server's budget.
+        if self._budget is not None and self._size:
+            self._budget.release(self._size)
 
     def read(self, size: int = -1) -> bytes:
         """Block until data or end of stream. size < 0 reads to the end of the stream,
@@ -113,10 +130,10 @@ class FlvStream:
             return b""
         with self._cond:
             if size < 0:
-                self._cond.wait_for(lambda: self._closed)
+                self._cond.wait_for(lambda: self._closed or self._abandoned is not None)
                 size = self._size
             else:
-                self._cond.wait_for(lambda: self._size > 0 or self._closed)
+                self._cond.wait_for(lambda: self._size > 0 or self._closed or self._abandoned is not None)
             return self._take(size)
 
     def _take(self, size: int) -> bytes:

@@ -162,14 +162,13 @@ class RtmpServer:
     def _start_consumer(self, room: str, stream: FlvStream, session: RtmpSession) -> None:
         task = asyncio.create_task(self._consume(room, stream), name=f"rtmp-on-stream-{room}")
         self._consumers.add(task)
-        task.add_done_callback(lambda done: self._consumer_done(done, room, session, stream))
+        task.add_done_callback(lambda done: self._consumer_done(done, room, session))
 
     async def _consume(self, room: str, stream: FlvStream) -> None:
         await self._on_stream(room, stream)
 
-    def _consumer_done(self, task: asyncio.Task[None], room: str, session: RtmpSession, stream: FlvStream) -> None:
+    def _consumer_done(self, task: asyncio.Task[None], room: str, session: RtmpSession) -> None:
         self._consumers.discard(task)
-        stream.release()  # nobody reads it any more: its buffer leaves the memory budget
         if task.cancelled() or task.exception() is None:
             return
         connection = self._connections.get(session)

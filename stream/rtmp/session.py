@@ -16,7 +16,16 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from . import amf0
-from .flv_stream import TAG_AUDIO, TAG_SCRIPT, TAG_VIDEO, FlvBufferOverflow, FlvStream, flv_header, flv_tag
+from .flv_stream import (
+    TAG_AUDIO,
+    TAG_SCRIPT,
+    TAG_VIDEO,
+    FlvBufferOverflow,
+    FlvReaderGone,
+    FlvStream,
+    flv_header,
+    flv_tag,
+)
 from .limits import LimitExceeded, MemoryBudget, RtmpLimits
 from .protocol import (
     ABORT,
@@ -129,6 +138,8 @@ class RtmpSession:
             log.info("%s: disconnected%s", self.peer, f" (room {self.room})" if self.room else "")
         except FlvBufferOverflow as exc:
             log.error("%s: room %s: reader fell behind, dropping publisher: %s", self.peer, self.room, exc)
+        except FlvReaderGone as exc:
+            log.warning("%s: room %s: recording stopped, dropping publisher: %s", self.peer, self.room, exc)
         except LimitExceeded as exc:
             what = f"room {self.room}" if self.room else "before publishing"
             log.warning("%s: %s: limit reached, closing: %s", self.peer, what, exc)

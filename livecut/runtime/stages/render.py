@@ -9,6 +9,7 @@ gone, ffmpeg refuses it) or that keeps failing becomes `failed` with the reason.
 
 from __future__ import annotations
 
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -21,6 +22,14 @@ from livecut.runtime.services import LiveServices
 from livecut.runtime.settings import render_settings
 from stream.media_store import MediaStore
 from stream.span import SpanUnavailableError, assemble_span
+
+# An absolute path in an error message (ffmpeg's, the renderer's): the clip's reason keeps its file name.
+_PATH = re.compile(r"(?<![\w./:])/(?:[^\s'\"/:]+/)+([^\s'\",:/]+)")
+
+
+def without_paths(reason: str) -> str:
+    """A failed clip's reason as tenants see it: no server paths (temp folders, the data folder)."""
+    return _PATH.sub(r"\1", reason)
 
 
 class RenderStage:
@@ -49,6 +58,8 @@ class RenderStage:
         return clip
 
     def give_up(self, key: str, request: ClipRequest, reason: str) -> None:
+        """The clip fails with the reason, minus server paths (the dead letter keeps the whole one)."""
+        reason = without_paths(reason)
         self.services.store.fail_clip(request.clip_id, request.room, request.t0, request.t1, request.label, reason)
         clip_made(request.label, ClipStatus.FAILED)
 
