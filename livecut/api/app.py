@@ -30,6 +30,7 @@ from livecut.observability.metrics import render_latest
 from livecut.reviews import ReviewLog
 from livecut.store import MetadataStore
 from stream.media_store import MediaStore
+from stream.rtmp import PublishRefused
 
 if TYPE_CHECKING:  # the API process must not load the ingest code (PyAV) just for a type
     from livecut.runtime.rooms import RoomManager
@@ -155,7 +156,10 @@ def _add_unauthenticated_routes(app: FastAPI, manager: "RoomManager | None") -> 
             raise HTTPException(
                 503, "ingest.front_pull_url is not configured: livecut cannot pull the stream from the front"
             )
-        room_id = await manager.authorize(app_name, name)
+        try:
+            room_id = await manager.authorize(app_name, name)
+        except PublishRefused as exc:
+            raise HTTPException(503, str(exc)) from None
         if room_id is None:
             raise HTTPException(403, "unknown or inactive stream key")
         manager.pull_from_front(room_id, name)

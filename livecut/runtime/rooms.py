@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import av
@@ -23,12 +24,14 @@ from livecut.runtime.services import LiveServices
 from livecut.store import Room
 from stream.ingest import IngestError, IngestSession
 from stream.pull_guard import PullUrlRefused, check_pull_url
+from stream.rtmp import PublishRefused
 
 log = logging.getLogger(__name__)
 
 PULL_OPEN_TIMEOUT_S = 10.0
 PULL_RETRY_S = 1.0
 ACTIVE = ("waiting", "live", "reconnecting")
+DEFAULT_MAX_SESSIONS = 32
 
 
 class RoomManager:
@@ -39,12 +42,18 @@ class RoomManager:
         front_pull_url: str = "",
         worker_id: str | None = None,
         lease_s: float = 15.0,
+        max_sessions: int = DEFAULT_MAX_SESSIONS,
     ) -> None:
         self.services = services
         self.fragment_s = fragment_s
         self.front_pull_url = front_pull_url
         self.worker_id = worker_id or f"ingest-{uuid.uuid4().hex[:8]}"
         self.lease_s = lease_s
+        # Each session blocks a thread for its whole broadcast (PyAV demuxes synchronously). They get
+        # threads of their own, never the loop's default executor that the API's sign-in and media use,
+        # and at most max_sessions of them: past that a publish is refused with the reason.
+        self.max_sessions = max_sessions
+        self._threads = ThreadPoolExecutor(max_workers=max_sessions, thread_name_prefix="livecut-ingest")
         self.sessions: dict[str, asyncio.Task] = {}
         self.pulls: dict[str, asyncio.Task] = {}
         self.streams: dict[str, Any] = {}
@@ -52,9 +61,12 @@ class RoomManager:
 
     # push ----------------------------------------------------------------------------------
     async def authorize(self, app: str, stream_key: str) -> str | None:
-        """The room a publisher may feed, or None (wrong app, unknown key, stopped or busy room)."""
+        """The room a publisher may feed, or None (wrong app, unknown key, stopped or busy room).
+        Raises PublishRefused when this worker's ingest sessions are all taken."""
         store = self.services.store
         room = store.room_by_key(stream_key)
+        if room is not None and app == "live" and self.full:
+            raise PublishRefused(self._full_reason(room.id))
         if (
             app != "live"
             or room is None
@@ -67,8 +79,21 @@ class RoomManager:
         return room.id
 
     async def on_stream(self, room_id: str, flv_stream: Any) -> None:
+        if self.full:  # publishes authorized at the same moment took the last sessions
+            flv_stream.abandon(self._full_reason(room_id))
+            self.services.store.release_room(room_id, self.worker_id)
+            return
         self.streams[room_id] = flv_stream
         self._start_session(room_id, lambda: av.open(flv_stream, mode="r", format="flv"))
+
+    @property
+    def full(self) -> bool:
+        return len(self.sessions) >= self.max_sessions
+
+    def _full_reason(self, room_id: str) -> str:
+        reason = f"ingest is full: {len(self.sessions)} sessions running (ingest.max_sessions = {self.max_sessions})"
+        log.warning("room %s: publish refused: %s", room_id, reason)
+        return reason
 
     # pull ----------------------------------------------------------------------------------
     def start_pull(self, room: Room) -> bool:
@@ -111,6 +136,9 @@ class RoomManager:
     async def _pull_loop(self, room_id: str, url: str) -> None:
         allow = tuple(self.services.config["ingest"]["pull_allow"])
         while self._active(room_id) and room_id in self.pulls:
+            if self.full:  # the room waits for a session to end
+                await asyncio.sleep(PULL_RETRY_S)
+                continue
             task = self._start_session(room_id, lambda: _open_checked_url(url, allow))
             await asyncio.shield(task)
             if self._active(room_id):
@@ -150,7 +178,8 @@ class RoomManager:
         self.ingests[room_id] = session
         ended = "the recording ended"
         try:
-            await asyncio.to_thread(self._record, room_id, open_container, session)
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._threads, self._record, room_id, open_container, session)
         except IngestError as exc:
             ended = str(exc)
             store.set_room_status(room_id, "error", ended)
@@ -195,6 +224,7 @@ class RoomManager:
         for room in self.services.store.rooms():
             if room.status in ACTIVE:
                 await self.stop_room(room.id)
+        self._threads.shutdown(wait=False)
 
     async def release(self) -> None:
         """An ingest worker leaving: its rooms stay active and their leases go, so another worker takes them."""
@@ -206,6 +236,7 @@ class RoomManager:
             await asyncio.wait(tasks, timeout=PULL_OPEN_TIMEOUT_S + 5)
         for room_id in rooms:
             self.services.store.release_room(room_id, self.worker_id)
+        self._threads.shutdown(wait=False)
 
 
 class RoomRecording:

@@ -67,6 +67,14 @@ def rtmp_limits(rtmp: dict[str, Any]) -> RtmpLimits:
         raise ConfigError(str(exc).replace("rtmp limit ", "rtmp.")) from exc
 
 
+def max_ingest_sessions(ingest: dict[str, Any]) -> int:
+    """[ingest] max_sessions, checked: a ConfigError naming the key unless it is a whole number >= 1."""
+    value = ingest["max_sessions"]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"ingest.max_sessions must be a whole number of at least 1, not {value!r}")
+    return value
+
+
 def login_limits(server: dict[str, Any]) -> LoginLimits:
     """Sign-in rate limits from [server]; a value that is not positive is a ConfigError naming its key."""
     try:
@@ -121,7 +129,14 @@ class LivecutServer:
         from livecut.runtime.rooms import RoomManager  # PyAV: loaded only by processes that ingest
 
         ingest = self.config["ingest"]
-        return RoomManager(self.services, ingest["fragment_s"], ingest["front_pull_url"], worker_id, ingest["lease_s"])
+        return RoomManager(
+            self.services,
+            ingest["fragment_s"],
+            ingest["front_pull_url"],
+            worker_id,
+            ingest["lease_s"],
+            max_sessions=max_ingest_sessions(ingest),
+        )
 
     async def start(self) -> Endpoints:
         for role, stages in STAGE_ROLES.items():

@@ -8,6 +8,7 @@ handed to the pipeline as a `FlvStream` that PyAV demuxes from a worker thread.
 from .flv_stream import FlvBufferOverflow, FlvReaderGone, FlvStream
 from .limits import LimitExceeded, RtmpLimits
 from .server import Authorize, OnStream, RtmpServer
+from .session import PublishRefused
 
 __all__ = [
     "Authorize",
@@ -16,6 +17,7 @@ __all__ = [
     "FlvStream",
     "LimitExceeded",
     "OnStream",
+    "PublishRefused",
     "RtmpLimits",
     "RtmpServer",
 ]

@@ -152,6 +152,8 @@ class RtmpServer:
     async def _room_for(self, app: str, key: str) -> str:
         try:
             room = await self._authorize(app, key)
+        except PublishRefused:
+            raise
         except Exception as exc:
             log.exception("authorize(%r, ...) failed", app)
             raise PublishRefused("authorization failed") from exc

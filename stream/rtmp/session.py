@@ -64,7 +64,8 @@ _END_COMMANDS = {"FCUnpublish", "deleteStream", "closeStream"}
 
 
 class PublishRefused(Exception):
-    """The gate will not let this stream key publish; the message says why."""
+    """The gate will not let this stream key publish; the message says why (the publisher is told it).
+    `authorize` may raise it too, to refuse with its own reason."""
 
 
 class PublishGate(Protocol):
