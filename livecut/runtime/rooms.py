@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 PULL_OPEN_TIMEOUT_S = 10.0
 PULL_RETRY_S = 1.0
+# A returning publisher waits this long for the room's previous session to finish its last fragment.
+PREVIOUS_SESSION_WAIT_S = 10.0
 ACTIVE = ("waiting", "live", "reconnecting")
 DEFAULT_MAX_SESSIONS = 32
 
@@ -65,18 +67,29 @@ class RoomManager:
         Raises PublishRefused when this worker's ingest sessions are all taken."""
         store = self.services.store
         room = store.room_by_key(stream_key)
-        if room is not None and app == "live" and self.full:
-            raise PublishRefused(self._full_reason(room.id))
+        if room is not None and app == "live":
+            await self._previous_session_ended(room.id)
+            if self.full:
+                raise PublishRefused(self._full_reason(room.id))
         if (
             app != "live"
             or room is None
-            or room.status not in ACTIVE
+            or room.status not in (*ACTIVE, "error")
             or room.id in self.sessions
             or not store.acquire_room(room.id, self.worker_id, self.lease_s)
         ):
             log.warning("refused publisher: app=%r key=%s...", app, stream_key[:4])
             return None
+        if room.status == "error":  # the publisher fixed its stream (a codec, say): the room takes it again
+            log.info("room %s: was in error (%s); accepting a new publish", room.id, room.error)
+            store.set_room_status(room.id, "waiting")
         return room.id
+
+    async def _previous_session_ended(self, room_id: str) -> None:
+        """A push room's publisher came back: its old session got EOF and finishes its last fragment."""
+        stream, task = self.streams.get(room_id), self.sessions.get(room_id)
+        if stream is not None and task is not None and stream.closed:
+            await asyncio.wait([task], timeout=PREVIOUS_SESSION_WAIT_S)
 
     async def on_stream(self, room_id: str, flv_stream: Any) -> None:
         if self.full:  # publishes authorized at the same moment took the last sessions

@@ -22,6 +22,7 @@ class RtmpLimits:
     handshake_timeout_s: float = 10.0  # from accept to the end of the RTMP handshake
     publish_timeout_s: float = 15.0  # from the handshake to an accepted publish, whatever is sent meanwhile
     idle_timeout_s: float = 30.0  # a publishing connection without a media message for this long is closed
+    stale_publisher_s: float = 1.0  # a publisher this long without media gives way to a new one with its key
     pre_publish_bytes: int = 8 << 10  # partly received messages a connection may hold before it publishes
     message_bytes: int = 16 << 20  # partly received messages a publishing connection may hold
     stream_buffer_bytes: int = 64 << 20  # FLV bytes a room's reader may fall behind its publisher

@@ -131,6 +131,7 @@ class RtmpServer:
 
     async def open_publish(self, session: RtmpSession, app: str, key: str) -> tuple[str, FlvStream]:
         """Admit a publish: returns (room_id, stream) or raises PublishRefused."""
+        await self._replace_stale_publisher(session, app, key)
         room = await self._room_for(app, key)
         if self._stopping:
             raise PublishRefused("the server is stopping")
@@ -141,6 +142,27 @@ class RtmpServer:
         self._publishers[room] = session
         self._start_consumer(room, stream, session)
         return room, stream
+
+    async def _replace_stale_publisher(self, session: RtmpSession, app: str, key: str) -> None:
+        """The key's current publisher gives way if it has gone silent (a half-open connection after a
+        network drop never sends again); one still sending keeps the room and the newcomer is refused."""
+        current = next((s for s in self._publishers.values() if (s.app, s.key) == (app, key)), None)
+        if current is None or current is session:
+            return
+        silent = current.silent_s()
+        if silent < self.limits.stale_publisher_s:
+            raise PublishRefused(f"room {current.room} already has a publisher (media {silent:.1f} s ago)")
+        log.warning(
+            "%s: room %s: replacing its publisher %s, silent for %.1f s (rtmp.stale_publisher_s)",
+            session.peer,
+            current.room,
+            current.peer,
+            silent,
+        )
+        connection = self._connections.get(current)
+        if connection is not None:
+            connection.cancel()
+            await asyncio.gather(connection, return_exceptions=True)
 
     def close_publish(self, session: RtmpSession, room: str, stream: FlvStream) -> None:
         """The publish is over (publisher left, was dropped, or the server stops): EOF for the reader."""

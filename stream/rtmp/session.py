@@ -118,12 +118,18 @@ class RtmpSession:
         self.app: str | None = None
         self.media_messages = 0
         self.dropped_messages = 0
+        self.key: str | None = None  # the stream key of the accepted publish
+        self._last_media = 0.0  # loop time of the last media message (or of the publish)
         peer = writer.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
 
     @property
     def room(self) -> str | None:
         return self._publish.room if self._publish else None
+
+    def silent_s(self) -> float:
+        """Seconds since this publisher last sent media (or since its publish, before any)."""
+        return asyncio.get_running_loop().time() - self._last_media
 
     async def run(self) -> None:
         """Serve the connection; returns when it is over, having closed it and ended any publish."""
@@ -171,6 +177,7 @@ class RtmpSession:
             while True:
                 message = await self._chunks.read_message()
                 if self._publish is not None and message.type_id in _MEDIA_TYPES:
+                    self._last_media = loop.time()
                     deadline.reschedule(loop.time() + self._limits.idle_timeout_s)
                 await self._dispatch(message)
                 self._acknowledge()
@@ -264,6 +271,8 @@ class RtmpSession:
             raise _Close from None
         self._publish = _Publish(room, stream)
         self._published = True
+        self.key = key
+        self._last_media = asyncio.get_running_loop().time()
         self._chunks.max_pending = self._limits.message_bytes
         if self._deadline is not None:
             self._deadline.reschedule(asyncio.get_running_loop().time() + self._limits.idle_timeout_s)

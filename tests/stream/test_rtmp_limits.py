@@ -225,3 +225,50 @@ def test_publishers_together_cannot_exceed_the_server_budget(caplog):
 def test_a_limit_that_is_not_positive_is_refused():
     with pytest.raises(ValueError, match="idle_timeout_s must be positive"):
         RtmpLimits(idle_timeout_s=0)
+
+
+def media(peer: RawPeer, n: int) -> None:
+    peer.send(AUDIO, b"\xaf\x01" + bytes(20), stream_id=1, csid=4, timestamp=n * 23)
+
+
+def test_a_silent_publisher_gives_way_to_one_returning_with_its_key(caplog):
+    """Finding 6: a publisher frozen half-open (no FIN) held its room until the idle timeout."""
+
+    async def scenario(server: RtmpServer) -> None:
+        frozen = await RawPeer.open(server.port)
+        await frozen.publish(KEY)
+        await wait_until(lambda: ROOM in server.active_rooms)
+        media(frozen, 0)
+        await frozen.writer.drain()
+        await asyncio.sleep(0.5)  # then nothing: the connection stays open but never sends again
+        returning = await RawPeer.open(server.port)
+        await returning.publish(KEY)
+        assert await frozen.closed_by_server(2.0), "the stale connection is dropped"
+        for n in range(1, 5):
+            media(returning, n)
+        assert not await returning.closed_by_server(0.3), "the returning publisher is in"
+        assert ROOM in server.active_rooms
+        returning.close()
+
+    serve(scenario, caplog, stale_publisher_s=0.4)
+    assert "replacing its publisher" in caplog.text and "rtmp.stale_publisher_s" in caplog.text
+
+
+def test_a_second_encoder_cannot_take_a_room_whose_publisher_still_sends(caplog):
+    async def scenario(server: RtmpServer) -> None:
+        first = await RawPeer.open(server.port)
+        await first.publish(KEY)
+        await wait_until(lambda: ROOM in server.active_rooms)
+        second = await RawPeer.open(server.port)
+        for n in range(10):
+            media(first, n)
+            await first.writer.drain()
+            if n == 3:
+                await second.publish(KEY)
+            await asyncio.sleep(0.05)
+        assert await second.closed_by_server(2.0)
+        assert not await first.closed_by_server(0.1)
+        first.close()
+
+    serve(scenario, caplog, stale_publisher_s=1.0)
+    assert "already has a publisher (media 0." in caplog.text
