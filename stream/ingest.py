@@ -15,6 +15,7 @@ import itertools
 import logging
 import threading
 import time
+from pathlib import Path
 from typing import Any, Protocol
 
 import av
@@ -84,11 +85,20 @@ def check_streams(container: av.container.InputContainer) -> list[av.stream.Stre
 class IngestSession:
     """Records one publish session of `room`; `run` returns when the stream ends."""
 
-    def __init__(self, room: str, media: MediaStore, sink: RecordingSink, fragment_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        room: str,
+        media: MediaStore,
+        sink: RecordingSink,
+        fragment_s: float = 2.0,
+        work_dir: Path | None = None,
+    ) -> None:
+        """`work_dir`: where fragments are written before they go to the media store (None: the system temp)."""
         self.room = room
         self.media = media
         self.sink = sink
         self.fragment_s = fragment_s
+        self.work_dir = work_dir
         self.stopping = threading.Event()
         self.fragments: list[Fragment] = []
         self.discontinuities: set[int] = set()
@@ -112,6 +122,7 @@ class IngestSession:
             target_s=self.fragment_s,
             timeline_offset=offset,
             first_seq=next_seq,
+            work_dir=self.work_dir,
         )
         first = True
         try:

@@ -35,7 +35,7 @@ from stream.rtmp import PublishRefused
 if TYPE_CHECKING:  # the API process must not load the ingest code (PyAV) just for a type
     from livecut.runtime.rooms import RoomManager
 
-WEB_DIR = Path(__file__).resolve().parent / "web"
+WEB_DIR = Path(__file__).resolve().parents[1] / "web"  # livecut/web
 MAX_BODY_BYTES = 64 * 1024
 DEFAULT_MAX_CLIP_S = 60.0
 TAGS = [

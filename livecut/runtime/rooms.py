@@ -187,7 +187,7 @@ class RoomManager:
     async def _session(self, room_id: str, open_container) -> None:
         store = self.services.store
         sink = RoomRecording(self.services, room_id, asyncio.get_running_loop())
-        session = IngestSession(room_id, self.services.media, sink, self.fragment_s)
+        session = IngestSession(room_id, self.services.media, sink, self.fragment_s, self.services.scratch_dir)
         self.ingests[room_id] = session
         ended = "the recording ended"
         try:

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import shutil
 import signal
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -29,8 +30,10 @@ from livecut.auth import FIRST_ADMIN, first_start_admin
 from livecut.bus import build_bus
 from livecut.bus.instrumented import InstrumentedBus
 from livecut.config import ConfigError, expand_path
+from livecut.contracts import topics
 from livecut.observability.metrics import METRICS, room_status_counts, serve_metrics, stop_metrics
 from livecut.reviews import ReviewLog
+from livecut.runtime.recovery import Reconciled, reconcile_store, scratch_dir
 from livecut.runtime.roles import MODEL_ROLES, ROLES, STAGE_ROLES
 from livecut.runtime.runner import StageRunner
 from livecut.runtime.services import LiveServices, load_speech_models
@@ -114,6 +117,7 @@ class LivecutServer:
             store=build_metadata_store(config),
             media=build_media_store(config),
             bus=InstrumentedBus(build_bus(config), METRICS),
+            scratch_dir=scratch_dir(expand_path(config["paths"]["data_dir"])),
         )
         if set(roles) & set(MODEL_ROLES):
             load_speech_models(self.services)
@@ -139,10 +143,14 @@ class LivecutServer:
         )
 
     async def start(self) -> Endpoints:
+        # The embedded server is alone on its store: what a dead predecessor left is put right first.
+        reconciled = reconcile_store(self.services.store) if self.embedded else Reconciled()
         for role, stages in STAGE_ROLES.items():
             if role in self.roles:
                 self.runners += [StageRunner(s, self.services.bus, self.services.store) for s in stages(self.services)]
         await self.services.bus.start()  # after the runners subscribed: Kafka joins their groups here
+        for request in reconciled.requests:
+            await self.services.bus.publish(topics.CLIP_REQUESTS, request.room, request)
         self.tasks = [asyncio.create_task(runner.run()) for runner in self.runners]
         rtmp_base = ""
         if self.manager is not None:
@@ -242,3 +250,4 @@ class LivecutServer:
         if self.metrics_http is not None:
             stop_metrics(*self.metrics_http)
         self.services.store.close()
+        shutil.rmtree(self.services.scratch_dir, ignore_errors=True)  # a clean stop leaves no temp files

@@ -66,7 +66,8 @@ class RenderStage:
     def _render(self, request: ClipRequest) -> ClipReady:
         media = self.services.media
         fragments = self.services.store.fragments(request.room, request.t0, request.t1)
-        with tempfile.TemporaryDirectory(prefix="livecut-render-", dir=self.scratch_dir) as scratch:
+        scratch_dir = self.scratch_dir or self.services.scratch_dir
+        with tempfile.TemporaryDirectory(prefix="livecut-render-", dir=scratch_dir) as scratch:
             # Matroska: ffmpeg seeks frame-exactly in it with -ss before -i; in MPEG-TS it does not.
             span = Path(scratch) / "span.mkv"
             offset = assemble_span(media, fragments, request.t0, request.t1, span)
