@@ -61,6 +61,10 @@ class RecordingSink(Protocol):
         """The session is over; announced after its last fragment."""
         ...
 
+    def skipped(self, count: int, reason: str) -> None:
+        """`count` more corrupt packets were left out of the recording; `reason` is the latest's."""
+        ...
+
 
 class IngestError(RuntimeError):
     """The stream cannot be used (no audio, unsupported codec); the room goes to `error`."""
@@ -102,6 +106,8 @@ class IngestSession:
         self.stopping = threading.Event()
         self.fragments: list[Fragment] = []
         self.discontinuities: set[int] = set()
+        self.skipped = 0  # corrupt packets left out, reported to the sink with each fragment
+        self._skips_reported = 0
 
     def stop(self) -> None:
         """Finish at the next packet (the room was stopped or the server shuts down)."""
@@ -132,15 +138,29 @@ class IngestSession:
                 for fragment in recorder.add(packet):
                     self._announce(fragment, recorder, discontinuity=first and fragment.seq > 0)
                     first = False
+                if recorder.skipped != self.skipped and self.skipped == self._skips_reported:
+                    log.warning("room %s: skipping %s (the recording goes on)", self.room, recorder.last_skip)
+                self.skipped = recorder.skipped
         finally:
             for fragment in recorder.close():
                 self._announce(fragment, recorder, discontinuity=first and fragment.seq > 0)
                 first = False
+            self.skipped = recorder.skipped
+            self._report_skips(recorder)
             self.sink.end(EndOfStream(self.room, recorder.media_end))
+
+    def _report_skips(self, recorder: FragmentRecorder) -> None:
+        new = self.skipped - self._skips_reported
+        if new:
+            self.sink.skipped(new, recorder.last_skip or "")
+            log.warning("room %s: %d corrupt packet(s) skipped, %d this session", self.room, new, self.skipped)
+            self._skips_reported = self.skipped
 
     def _announce(self, fragment: Fragment, recorder: FragmentRecorder, discontinuity: bool) -> None:
         fragment = dataclasses.replace(fragment, received_at=time.time())
         self.sink.fragment(fragment, discontinuity, recorder.next_seq)
+        self.skipped = recorder.skipped
+        self._report_skips(recorder)
         self.fragments.append(fragment)
         if discontinuity:
             self.discontinuities.add(fragment.seq)
@@ -163,8 +183,15 @@ def _rebase_from(opening: av.Packet | None, reconnect: bool) -> float:
 
 
 def _packets(container: av.container.InputContainer, streams: list[Any]):
-    """Demuxed packets until the publisher leaves; PyAV reports some ends as OSError, not EOF."""
+    """Demuxed packets until the publisher leaves; PyAV reports some ends as OSError, not EOF.
+
+    A track that appears mid-stream (an encoder that switched codec, or stray media messages)
+    makes PyAV's demux raise IndexError for the stream it does not know. The session ends there
+    with the reason logged; the publisher is then dropped, and its reconnect is probed afresh.
+    """
     try:
         yield from container.demux(streams)
     except (av.FFmpegError, OSError) as exc:
         log.info("stream ended: %s", exc)
+    except IndexError:
+        log.warning("stream ended: a new track appeared mid-stream (a codec change?); the publisher must reconnect")

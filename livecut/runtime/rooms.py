@@ -200,6 +200,9 @@ class RoomManager:
         except (av.FFmpegError, OSError) as exc:
             ended = f"source unavailable: {exc}"
             log.info("room %s: %s", room_id, ended)
+        except Exception as exc:  # a bug, or media nobody foresaw: the room must not stay `live` with no session
+            ended = f"ingest failed: {type(exc).__name__}: {exc}"
+            log.exception("room %s: %s", room_id, ended)
         finally:
             self.ingests.pop(room_id, None)
             pushed = self.streams.pop(room_id, None)
@@ -275,6 +278,9 @@ class RoomRecording:
 
     def end(self, end: EndOfStream) -> None:
         self.services.bus.publish_threadsafe(self.loop, topics.FRAGMENTS, self.room_id, end)
+
+    def skipped(self, count: int, reason: str) -> None:
+        self.services.store.note_skipped_packets(self.room_id, count)
 
 
 def _open_checked_url(url: str, allow: tuple[str, ...]) -> av.container.InputContainer:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from . import amf0
@@ -80,11 +80,25 @@ class _Close(Exception):
     """End the connection; the reason has been logged already."""
 
 
+class StreamChanged(Exception):
+    """A publisher switched codec mid-stream: the demuxer cannot follow, the encoder must reconnect."""
+
+
+def _codec_of(tag_type: int, payload: bytes) -> int | bytes:
+    """The codec an FLV audio or video tag names: SoundFormat, CodecID, or an enhanced-RTMP FourCC."""
+    if tag_type == TAG_AUDIO:
+        return payload[0] >> 4
+    if payload[0] & 0x80 and len(payload) >= 5:  # enhanced RTMP: IsExHeader, then a FourCC
+        return bytes(payload[1:5])
+    return payload[0] & 0x0F
+
+
 @dataclass
 class _Publish:
     room: str
     stream: FlvStream
     header_written: bool = False
+    codecs: dict[int, int | bytes] = field(default_factory=dict)  # tag type -> codec of its first tag
 
 
 def mask_key(key: str) -> str:
@@ -147,6 +161,8 @@ class RtmpSession:
             log.error("%s: room %s: reader fell behind, dropping publisher: %s", self.peer, self.room, exc)
         except FlvReaderGone as exc:
             log.warning("%s: room %s: recording stopped, dropping publisher: %s", self.peer, self.room, exc)
+        except StreamChanged as exc:
+            log.warning("%s: room %s: %s; closing so the encoder reconnects", self.peer, self.room, exc)
         except LimitExceeded as exc:
             what = f"room {self.room}" if self.room else "before publishing"
             log.warning("%s: %s: limit reached, closing: %s", self.peer, what, exc)
@@ -304,6 +320,11 @@ class RtmpSession:
             return
         if not payload:
             return
+        codec = _codec_of(tag_type, payload)
+        first = publish.codecs.setdefault(tag_type, codec)
+        if codec != first:
+            kind = "audio" if tag_type == TAG_AUDIO else "video"
+            raise StreamChanged(f"{kind} codec changed mid-stream ({first!r} to {codec!r})")
         if not publish.header_written:
             publish.stream.write(flv_header())
             publish.header_written = True
