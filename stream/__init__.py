@@ -20,6 +20,8 @@ _EXPORTS = {
     "InvalidKeyError": "stream.media_store",
     "LocalMediaStore": "stream.media_store",
     "MediaStore": "stream.media_store",
+    "PullUrlRefused": "stream.pull_guard",
+    "check_pull_url": "stream.pull_guard",
     "FragmentRecorder": "stream.recorder",
     "SpanUnavailableError": "stream.span",
     "assemble_span": "stream.span",

@@ -15,6 +15,7 @@ import itertools
 import logging
 import threading
 import time
+from pathlib import Path
 from typing import Any, Protocol
 
 import av
@@ -26,10 +27,19 @@ from stream.recorder import FragmentRecorder
 
 log = logging.getLogger(__name__)
 
-AUDIO_CODECS = {"aac", "mp3"}
+# Audio codecs a room may publish, by codec name: the fragments are stream-copied MPEG-TS, so these
+# are the codecs MPEG-TS carries, and PyAV decodes each of them to PCM for the transcriber. FLV's own
+# codecs (Nellymoser, Speex, PCM, ADPCM) cannot be stored without re-encoding and are refused.
+AUDIO_CODECS = {"aac", "mp3", "mp2", "ac3", "eac3", "opus"}
 # A first timestamp later than this means the session joined a stream that was already running.
 JOINED_RUNNING_STREAM_S = 1.0
 VIDEO_CODECS = {"h264", "hevc"}
+
+
+def codec_name(stream: av.stream.Stream) -> str:
+    """The codec's own name, not its decoder's: PyAV's MP3 decoder is 'mp3float', the codec 'mp3'."""
+    codec = stream.codec_context.codec
+    return codec.canonical_name if codec is not None else stream.codec_context.name
 
 
 class RecordingSink(Protocol):
@@ -51,6 +61,10 @@ class RecordingSink(Protocol):
         """The session is over; announced after its last fragment."""
         ...
 
+    def skipped(self, count: int, reason: str) -> None:
+        """`count` more corrupt packets were left out of the recording; `reason` is the latest's."""
+        ...
+
 
 class IngestError(RuntimeError):
     """The stream cannot be used (no audio, unsupported codec); the room goes to `error`."""
@@ -61,28 +75,39 @@ def check_streams(container: av.container.InputContainer) -> list[av.stream.Stre
     if not container.streams.audio:
         raise IngestError("the stream has no audio track, so there is no speech to clip")
     audio = container.streams.audio[0]
-    if audio.codec_context.name not in AUDIO_CODECS:
-        raise IngestError(f"unsupported audio codec {audio.codec_context.name!r} (use AAC)")
-    streams: list[av.stream.Stream] = [audio]
-    if container.streams.video:
-        video = container.streams.video[0]
-        if video.codec_context.name not in VIDEO_CODECS:
-            raise IngestError(f"unsupported video codec {video.codec_context.name!r} (use H.264)")
-        streams.insert(0, video)
-    return streams
+    if codec_name(audio) not in AUDIO_CODECS:
+        raise IngestError(f"unsupported audio codec {codec_name(audio)!r} (use AAC or MP3)")
+    # Clips are videos: an audio-only room would transcribe and then fail every clip, so it is refused here.
+    if not container.streams.video:
+        raise IngestError("the stream has no video track, and livecut's clips are videos: send video with the audio")
+    video = container.streams.video[0]
+    if codec_name(video) not in VIDEO_CODECS:
+        raise IngestError(f"unsupported video codec {codec_name(video)!r} (use H.264 or HEVC)")
+    return [video, audio]
 
 
 class IngestSession:
     """Records one publish session of `room`; `run` returns when the stream ends."""
 
-    def __init__(self, room: str, media: MediaStore, sink: RecordingSink, fragment_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        room: str,
+        media: MediaStore,
+        sink: RecordingSink,
+        fragment_s: float = 2.0,
+        work_dir: Path | None = None,
+    ) -> None:
+        """`work_dir`: where fragments are written before they go to the media store (None: the system temp)."""
         self.room = room
         self.media = media
         self.sink = sink
         self.fragment_s = fragment_s
+        self.work_dir = work_dir
         self.stopping = threading.Event()
         self.fragments: list[Fragment] = []
         self.discontinuities: set[int] = set()
+        self.skipped = 0  # corrupt packets left out, reported to the sink with each fragment
+        self._skips_reported = 0
 
     def stop(self) -> None:
         """Finish at the next packet (the room was stopped or the server shuts down)."""
@@ -103,6 +128,7 @@ class IngestSession:
             target_s=self.fragment_s,
             timeline_offset=offset,
             first_seq=next_seq,
+            work_dir=self.work_dir,
         )
         first = True
         try:
@@ -112,15 +138,29 @@ class IngestSession:
                 for fragment in recorder.add(packet):
                     self._announce(fragment, recorder, discontinuity=first and fragment.seq > 0)
                     first = False
+                if recorder.skipped != self.skipped and self.skipped == self._skips_reported:
+                    log.warning("room %s: skipping %s (the recording goes on)", self.room, recorder.last_skip)
+                self.skipped = recorder.skipped
         finally:
             for fragment in recorder.close():
                 self._announce(fragment, recorder, discontinuity=first and fragment.seq > 0)
                 first = False
+            self.skipped = recorder.skipped
+            self._report_skips(recorder)
             self.sink.end(EndOfStream(self.room, recorder.media_end))
+
+    def _report_skips(self, recorder: FragmentRecorder) -> None:
+        new = self.skipped - self._skips_reported
+        if new:
+            self.sink.skipped(new, recorder.last_skip or "")
+            log.warning("room %s: %d corrupt packet(s) skipped, %d this session", self.room, new, self.skipped)
+            self._skips_reported = self.skipped
 
     def _announce(self, fragment: Fragment, recorder: FragmentRecorder, discontinuity: bool) -> None:
         fragment = dataclasses.replace(fragment, received_at=time.time())
         self.sink.fragment(fragment, discontinuity, recorder.next_seq)
+        self.skipped = recorder.skipped
+        self._report_skips(recorder)
         self.fragments.append(fragment)
         if discontinuity:
             self.discontinuities.add(fragment.seq)
@@ -143,8 +183,15 @@ def _rebase_from(opening: av.Packet | None, reconnect: bool) -> float:
 
 
 def _packets(container: av.container.InputContainer, streams: list[Any]):
-    """Demuxed packets until the publisher leaves; PyAV reports some ends as OSError, not EOF."""
+    """Demuxed packets until the publisher leaves; PyAV reports some ends as OSError, not EOF.
+
+    A track that appears mid-stream (an encoder that switched codec, or stray media messages)
+    makes PyAV's demux raise IndexError for the stream it does not know. The session ends there
+    with the reason logged; the publisher is then dropped, and its reconnect is probed afresh.
+    """
     try:
         yield from container.demux(streams)
     except (av.FFmpegError, OSError) as exc:
         log.info("stream ended: %s", exc)
+    except IndexError:
+        log.warning("stream ended: a new track appeared mid-stream (a codec change?); the publisher must reconnect")

@@ -113,7 +113,7 @@ class FragmentRecorder:
     packets: a declared video stream that never sends a keyframe records nothing.
     Packets without pts/dts (PyAV's flush packets), from other streams, or with a dts
     not above the stream's previous one (MPEG-TS needs strictly increasing dts) are
-    skipped.
+    skipped; so is a packet the muxer refuses as corrupt, counted in `skipped`.
     """
 
     def __init__(
@@ -152,6 +152,9 @@ class FragmentRecorder:
         self._closing: _FragmentWriter | None = None
         self._cut = 0
         self._closed = False
+        # Packets the muxer refused (corrupt media: a broken H.264 NAL length, say), and why the last was.
+        self.skipped = 0
+        self.last_skip: str | None = None
 
     @property
     def media_end(self) -> float:
@@ -173,7 +176,13 @@ class FragmentRecorder:
         done = self._rotate(stamp.pts) if self._starts_fragment(packet, stamp) else []
         if self._current is None:
             return done  # still waiting for the first keyframe: nothing before it is decodable video
-        self._route(packet, stamp).write(packet, stamp)
+        try:
+            self._route(packet, stamp).write(packet, stamp)
+        except av.FFmpegError as exc:
+            # One corrupt packet costs that packet, not the broadcast: the fragment goes on without it.
+            self.skipped += 1
+            self.last_skip = f"corrupt {packet.stream.type} packet at {stamp.pts / CLOCK_HZ:.2f} s: {exc.strerror}"
+            return done
         self._last_dts[packet.stream_index] = stamp.dts
         self._end = max(self._end, stamp.end)
         if self._closing is not None and stamp.dts >= self._cut:

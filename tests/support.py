@@ -188,6 +188,7 @@ def start_serve(root: Path) -> dict:
         f"[server]\nport = {ports['http']}\n"
         f"[rtmp]\nport = {ports['rtmp']}\n"
         f'[ingest]\nfront_pull_url = "rtmp://127.0.0.1:{ports["front"]}/live/{{key}}"\n'
+        'pull_allow = ["127.0.0.1"]\n'  # the tests' pull sources run on this machine
         f'[classifier]\nreviews_path = "{root / "reviews.jsonl"}"\n'
     )
     log = (root / "serve.log").open("w")

@@ -34,3 +34,25 @@ def test_missing_and_malformed_files_are_clear_errors(tmp_path):
     bad.write_text("[asr\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(bad)
+
+
+def test_rtmp_limits_come_from_the_config_and_a_bad_one_names_its_key(tmp_path):
+    from livecut.runtime.server import rtmp_limits
+    from stream.rtmp import RtmpLimits
+
+    assert rtmp_limits(load_config()["rtmp"]) == RtmpLimits()  # config.toml and the code agree on defaults
+    user = tmp_path / "rtmp.toml"
+    user.write_text("[rtmp]\nmax_connections = 0\n")
+    with pytest.raises(ConfigError, match="rtmp.max_connections must be positive"):
+        rtmp_limits(load_config(user)["rtmp"])
+
+
+def test_ingest_max_sessions_is_checked(tmp_path):
+    from livecut.runtime.server import max_ingest_sessions
+
+    assert max_ingest_sessions(load_config()["ingest"]) == 32
+    for bad in ("0", "2.5", '"many"'):
+        user = tmp_path / "ingest.toml"
+        user.write_text(f"[ingest]\nmax_sessions = {bad}\n")
+        with pytest.raises(ConfigError, match="ingest.max_sessions must be a whole number of at least 1"):
+            max_ingest_sessions(load_config(user)["ingest"])

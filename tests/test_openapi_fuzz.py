@@ -40,6 +40,8 @@ MEDIA = LocalMediaStore(ROOT / "media")
 class StubIngest:
     """The RoomManager calls the API makes, without RTMP: every stream key is refused."""
 
+    front_pull_url = "rtmp://127.0.0.1:1936/live/{key}"  # never used: no key is accepted
+
     def __init__(self, store: MetadataStore) -> None:
         self.store = store
 

@@ -141,6 +141,9 @@ class StoreOnly:
     def end(self, end) -> None:  # noqa: ANN001
         """Nothing listens."""
 
+    def skipped(self, count: int, reason: str) -> None:
+        """The committed sample has no corrupt packets."""
+
 
 def test_a_store_error_in_rendering_is_retried_then_the_clip_fails_with_its_reason(tmp_path, fixtures):
     store = SavesFail(str(tmp_path / "livecut.db"))

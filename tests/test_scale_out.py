@@ -110,7 +110,7 @@ def write_config(root: Path, ports: dict[str, int], tansu, seaweedfs=None, datab
         f"[server]\nport = {ports['http']}\n"
         f"[rtmp]\nport = {ports['rtmp']}\n"
         f'[logging]\nlevel = "INFO"\n'
-        f"[ingest]\nlease_s = 6.0\n"
+        f'[ingest]\nlease_s = 6.0\npull_allow = ["127.0.0.1"]\n'  # the relay runs on this machine
         f'[bus]\nkind = "kafka"\nbootstrap_servers = "{tansu.bootstrap_servers}"\n'
         f'topic_prefix = "{unique("t")}."\npartitions = 4\n'
         f'[classifier]\nreviews_path = "{root / "reviews.jsonl"}"\n'

@@ -245,9 +245,20 @@ def test_failed_clips_and_counters(store):
     assert (store.clip("broken")["status"], store.clip("broken")["error"]) == ("failed", "ffmpeg exited 1")
     assert store.clip("never-queued")["status"] == "failed"
     counters = store.room_counters(room.id)
-    assert counters == {"clips": 4, "failed": 2, "rendering": 1, "mean_latency_s": 3.0, "fragments": 0}
+    expected = {"clips": 4, "failed": 2, "rendering": 1, "mean_latency_s": 3.0, "fragments": 0, "skipped_packets": 0}
+    assert counters == expected
+    store.note_skipped_packets(room.id, 3)
+    store.note_skipped_packets(room.id, 2)
+    assert store.room_counters(room.id)["skipped_packets"] == 5
     empty = store.room_counters("no-such-room")
-    assert empty == {"clips": 0, "failed": 0, "rendering": 0, "mean_latency_s": None, "fragments": 0}
+    assert empty == {
+        "clips": 0,
+        "failed": 0,
+        "rendering": 0,
+        "mean_latency_s": None,
+        "fragments": 0,
+        "skipped_packets": 0,
+    }
 
 
 def test_clips_filter_by_room_label_and_time(store):

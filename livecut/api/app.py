@@ -11,11 +11,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, FastAPI, Form, Header, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from livecut.api.auth import Authenticator, session_router
+from livecut.api.errors import validation_error
+from livecut.api.headers import SecurityHeaders
 from livecut.api.limits import BodyLimit
+from livecut.api.login_throttle import LoginLimits, LoginThrottle
 from livecut.api.media import media_response
 from livecut.api.routes.accounts import accounts_router
 from livecut.api.routes.admin import admin_router
@@ -34,11 +38,12 @@ from livecut.runtime.catalog_tools import CatalogTools
 from livecut.runtime.posting import DistributionSettings, distribution_settings
 from livecut.store import MetadataStore
 from stream.media_store import MediaStore
+from stream.rtmp import PublishRefused
 
 if TYPE_CHECKING:  # the API process must not load the ingest code (PyAV) just for a type
     from livecut.runtime.rooms import RoomManager
 
-WEB_DIR = Path(__file__).resolve().parent / "web"
+WEB_DIR = Path(__file__).resolve().parents[1] / "web"  # livecut/web
 MAX_BODY_BYTES = 64 * 1024
 DEFAULT_MAX_CLIP_S = 60.0
 TAGS = [
@@ -67,12 +72,18 @@ def create_app(
     heartbeat_s: float = HEARTBEAT_S,
     catalog: CatalogTools | None = None,
     distribution: DistributionSettings | None = None,
+    login_limits: LoginLimits | None = None,
+    secure_cookies: bool = False,
+    pull_allow: tuple[str, ...] = (),
 ) -> FastAPI:
     """`rtmp_base` is what publishers are told to push to, e.g. rtmp://127.0.0.1:1935/live.
 
     `bus` carries the render requests of trims and range clips; `web_dir`, if it exists, is
     served at / after every API route; `catalog` (default: from config.toml's defaults) serves
     the product routes. `distribution` is the [distribution] section (default: the shipped defaults).
+    `login_limits` bound failed sign-ins; `secure_cookies` (behind TLS) marks the session cookie Secure
+    and adds Strict-Transport-Security. `pull_allow` lists the private hosts and networks pull rooms
+    may use (ingest.pull_allow).
     """
     app = FastAPI(
         title="livecut",
@@ -80,14 +91,18 @@ def create_app(
         openapi_tags=TAGS,
     )
     catalog = catalog or CatalogTools(load_config())
-    ctx = ApiContext(store, media, manager, rtmp_base, reviews, bus, max_clip_s, catalog=catalog)
+    ctx = ApiContext(store, media, manager, rtmp_base, reviews, bus, max_clip_s, tuple(pull_allow), catalog=catalog)
     ctx.distribution = distribution or distribution_settings(load_config())
     app.state.api = ctx
     auth = Authenticator(store)
+    throttle = LoginThrottle(login_limits or LoginLimits())
+    app.state.login_throttle = throttle
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, routes=BODY_LIMITS)
+    app.add_middleware(SecurityHeaders, https_only=secure_cookies)  # outermost: even a 413 gets the headers
     app.add_exception_handler(Exception, _internal_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
     for router in (
-        session_router(store, auth),
+        session_router(store, auth, throttle, secure_cookies),
         rooms_router(ctx, auth),
         clips_router(ctx, auth),
         events_router(ctx, auth, heartbeat_s=heartbeat_s),
@@ -142,13 +157,30 @@ def _add_unauthenticated_routes(app: FastAPI, manager: "RoomManager | None") -> 
         body, content_type = await asyncio.to_thread(render_latest, None, accept)
         return Response(body, media_type=content_type)
 
-    @app.post("/api/rtmp/on_publish", response_class=PlainTextResponse, tags=["rooms"])
-    async def nginx_on_publish(app_name: Annotated[str, Form(alias="app")], name: Annotated[str, Form()]) -> str:
+    @app.post(
+        "/api/rtmp/on_publish",
+        response_class=PlainTextResponse,
+        tags=["rooms"],
+        responses={
+            403: {"description": "unknown or inactive stream key"},
+            503: {"description": "this process cannot pull from the front (no ingest role, no front_pull_url)"},
+        },
+    )
+    async def nginx_on_publish(
+        app_name: Annotated[str, Form(alias="app", max_length=200)], name: Annotated[str, Form(max_length=200)]
+    ) -> str:
         """nginx-rtmp's on_publish callback: 2xx lets the publisher in, 403 refuses it. No credentials:
         the stream key is the secret."""
         if manager is None:
             raise HTTPException(503, "no ingest role in this process: point on_publish at one that has it")
-        room_id = await manager.authorize(app_name, name)
+        if not manager.front_pull_url:
+            raise HTTPException(
+                503, "ingest.front_pull_url is not configured: livecut cannot pull the stream from the front"
+            )
+        try:
+            room_id = await manager.authorize(app_name, name)
+        except PublishRefused as exc:
+            raise HTTPException(503, str(exc)) from None
         if room_id is None:
             raise HTTPException(403, "unknown or inactive stream key")
         manager.pull_from_front(room_id, name)

@@ -42,6 +42,8 @@ class ApiContext:
     reviews: ReviewLog | None
     bus: Bus | None
     max_clip_s: float
+    # Hosts and networks pull rooms may use besides public addresses (ingest.pull_allow).
+    pull_allow: tuple[str, ...] = ()
     # Set when the server shuts down: open event streams end.
     closing: bool = False
     # The [distribution] section (accounts, plans, posts); create_app fills in the defaults.

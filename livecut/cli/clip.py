@@ -45,7 +45,8 @@ def _run_clip(args: argparse.Namespace, config: dict) -> int:
                     result = job.run(source, progress)
             except (SourceError, IngestError) as exc:
                 failures += 1
-                print(f"livecut: skipped {exc}", file=sys.stderr)
+                named = exc if isinstance(exc, SourceError) else f"{source}: {exc}"  # SourceError names the file
+                print(f"livecut: skipped {named}", file=sys.stderr)
                 continue
             print(f"{source}: {len(result.utterances)} utterances, {len(result.clips)} clips", file=sys.stderr)
     print(f"clips: {args.out / 'clips'}  (index: {args.out / 'clips.jsonl'})")

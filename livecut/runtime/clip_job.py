@@ -133,6 +133,9 @@ class _FileRecording:
     def end(self, end: EndOfStream) -> None:
         self.services.bus.publish_threadsafe(self.loop, topics.FRAGMENTS, self.room, end)
 
+    def skipped(self, count: int, reason: str) -> None:
+        """The session logs it; a file's job keeps no room counters."""
+
 
 class _OutputWriter:
     """Two small stages: utterances and rendered clips become lines of the job's JSONL files."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import av
@@ -22,12 +23,17 @@ from livecut.contracts import ACTIVE_ROOM_STATUSES, EndOfStream, Fragment, RoomS
 from livecut.runtime.services import LiveServices
 from livecut.store import Room
 from stream.ingest import IngestError, IngestSession
+from stream.pull_guard import PullUrlRefused, check_pull_url
+from stream.rtmp import PublishRefused
 
 log = logging.getLogger(__name__)
 
 PULL_OPEN_TIMEOUT_S = 10.0
 PULL_RETRY_S = 1.0
+# A returning publisher waits this long for the room's previous session to finish its last fragment.
+PREVIOUS_SESSION_WAIT_S = 10.0
 ACTIVE = ACTIVE_ROOM_STATUSES
+DEFAULT_MAX_SESSIONS = 32
 
 
 class RoomManager:
@@ -38,12 +44,18 @@ class RoomManager:
         front_pull_url: str = "",
         worker_id: str | None = None,
         lease_s: float = 15.0,
+        max_sessions: int = DEFAULT_MAX_SESSIONS,
     ) -> None:
         self.services = services
         self.fragment_s = fragment_s
         self.front_pull_url = front_pull_url
         self.worker_id = worker_id or f"ingest-{uuid.uuid4().hex[:8]}"
         self.lease_s = lease_s
+        # Each session blocks a thread for its whole broadcast (PyAV demuxes synchronously). They get
+        # threads of their own, never the loop's default executor that the API's sign-in and media use,
+        # and at most max_sessions of them: past that a publish is refused with the reason.
+        self.max_sessions = max_sessions
+        self._threads = ThreadPoolExecutor(max_workers=max_sessions, thread_name_prefix="livecut-ingest")
         self.sessions: dict[str, asyncio.Task] = {}
         self.pulls: dict[str, asyncio.Task] = {}
         self.streams: dict[str, Any] = {}
@@ -51,23 +63,50 @@ class RoomManager:
 
     # push ----------------------------------------------------------------------------------
     async def authorize(self, app: str, stream_key: str) -> str | None:
-        """The room a publisher may feed, or None (wrong app, unknown key, stopped or busy room)."""
+        """The room a publisher may feed, or None (wrong app, unknown key, stopped or busy room).
+        Raises PublishRefused when this worker's ingest sessions are all taken."""
         store = self.services.store
         room = store.room_by_key(stream_key)
+        if room is not None and app == "live":
+            await self._previous_session_ended(room.id)
+            if self.full:
+                raise PublishRefused(self._full_reason(room.id))
         if (
             app != "live"
             or room is None
-            or room.status not in ACTIVE
+            or room.status not in (*ACTIVE, "error")
             or room.id in self.sessions
             or not store.acquire_room(room.id, self.worker_id, self.lease_s)
         ):
             log.warning("refused publisher: app=%r key=%s...", app, stream_key[:4])
             return None
+        if room.status == "error":  # the publisher fixed its stream (a codec, say): the room takes it again
+            log.info("room %s: was in error (%s); accepting a new publish", room.id, room.error)
+            store.set_room_status(room.id, "waiting")
         return room.id
 
+    async def _previous_session_ended(self, room_id: str) -> None:
+        """A push room's publisher came back: its old session got EOF and finishes its last fragment."""
+        stream, task = self.streams.get(room_id), self.sessions.get(room_id)
+        if stream is not None and task is not None and stream.closed:
+            await asyncio.wait([task], timeout=PREVIOUS_SESSION_WAIT_S)
+
     async def on_stream(self, room_id: str, flv_stream: Any) -> None:
+        if self.full:  # publishes authorized at the same moment took the last sessions
+            flv_stream.abandon(self._full_reason(room_id))
+            self.services.store.release_room(room_id, self.worker_id)
+            return
         self.streams[room_id] = flv_stream
         self._start_session(room_id, lambda: av.open(flv_stream, mode="r", format="flv"))
+
+    @property
+    def full(self) -> bool:
+        return len(self.sessions) >= self.max_sessions
+
+    def _full_reason(self, room_id: str) -> str:
+        reason = f"ingest is full: {len(self.sessions)} sessions running (ingest.max_sessions = {self.max_sessions})"
+        log.warning("room %s: publish refused: %s", room_id, reason)
+        return reason
 
     # pull ----------------------------------------------------------------------------------
     def start_pull(self, room: Room) -> bool:
@@ -108,8 +147,12 @@ class RoomManager:
             self.ingests[room_id].stop()
 
     async def _pull_loop(self, room_id: str, url: str) -> None:
+        allow = tuple(self.services.config["ingest"]["pull_allow"])
         while self._active(room_id) and room_id in self.pulls:
-            task = self._start_session(room_id, lambda: _open_url(url))
+            if self.full:  # the room waits for a session to end
+                await asyncio.sleep(PULL_RETRY_S)
+                continue
+            task = self._start_session(room_id, lambda: _open_checked_url(url, allow))
             await asyncio.shield(task)
             if self._active(room_id):
                 await asyncio.sleep(PULL_RETRY_S)
@@ -145,18 +188,27 @@ class RoomManager:
     async def _session(self, room_id: str, open_container) -> None:
         store = self.services.store
         sink = RoomRecording(self.services, room_id, asyncio.get_running_loop())
-        session = IngestSession(room_id, self.services.media, sink, self.fragment_s)
+        session = IngestSession(room_id, self.services.media, sink, self.fragment_s, self.services.scratch_dir)
         self.ingests[room_id] = session
+        ended = "the recording ended"
         try:
-            await asyncio.to_thread(self._record, room_id, open_container, session)
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._threads, self._record, room_id, open_container, session)
         except IngestError as exc:
-            store.set_room_status(room_id, RoomStatus.ERROR, str(exc))
+            ended = str(exc)
+            store.set_room_status(room_id, RoomStatus.ERROR, ended)
             return
         except (av.FFmpegError, OSError) as exc:
-            log.info("room %s: source unavailable: %s", room_id, exc)
+            ended = f"source unavailable: {exc}"
+            log.info("room %s: %s", room_id, ended)
+        except Exception as exc:  # a bug, or media nobody foresaw: the room must not stay `live` with no session
+            ended = f"ingest failed: {type(exc).__name__}: {exc}"
+            log.exception("room %s: %s", room_id, ended)
         finally:
-            self.streams.pop(room_id, None)
             self.ingests.pop(room_id, None)
+            pushed = self.streams.pop(room_id, None)
+            if pushed is not None:  # a publisher still sending is told to go (its encoder then reconnects)
+                pushed.abandon(ended)
         if self._active(room_id):
             store.set_room_status(room_id, RoomStatus.RECONNECTING)
 
@@ -189,6 +241,7 @@ class RoomManager:
         for room in self.services.store.rooms():
             if room.status in ACTIVE:
                 await self.stop_room(room.id)
+        self._threads.shutdown(wait=False)
 
     async def release(self) -> None:
         """An ingest worker leaving: its rooms stay active and their leases go, so another worker takes them."""
@@ -200,6 +253,7 @@ class RoomManager:
             await asyncio.wait(tasks, timeout=PULL_OPEN_TIMEOUT_S + 5)
         for room_id in rooms:
             self.services.store.release_room(room_id, self.worker_id)
+        self._threads.shutdown(wait=False)
 
 
 class RoomRecording:
@@ -225,6 +279,18 @@ class RoomRecording:
 
     def end(self, end: EndOfStream) -> None:
         self.services.bus.publish_threadsafe(self.loop, topics.FRAGMENTS, self.room_id, end)
+
+    def skipped(self, count: int, reason: str) -> None:
+        self.services.store.note_skipped_packets(self.room_id, count)
+
+
+def _open_checked_url(url: str, allow: tuple[str, ...]) -> av.container.InputContainer:
+    """A room's own pull URL is checked again at each connection: its host may resolve elsewhere now."""
+    try:
+        check_pull_url(url, allow)
+    except PullUrlRefused as exc:
+        raise IngestError(f"pull url refused: {exc}") from None
+    return _open_url(url)
 
 
 def _open_url(url: str) -> av.container.InputContainer:

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import shutil
 import signal
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -25,20 +26,24 @@ import uvicorn
 from fastapi import FastAPI
 
 from livecut.api.app import close_event_streams, create_app
+from livecut.api.login_throttle import LoginLimits
 from livecut.auth import FIRST_ADMIN, first_start_admin
 from livecut.bus import build_bus
 from livecut.bus.instrumented import InstrumentedBus
 from livecut.config import ConfigError, expand_path
+from livecut.contracts import topics
 from livecut.observability.metrics import METRICS, room_status_counts, serve_metrics, stop_metrics
 from livecut.reviews import ReviewLog
 from livecut.runtime.catalog_tools import CatalogTools
 from livecut.runtime.posting import distribution_settings
+from livecut.runtime.recovery import Reconciled, reconcile_store, scratch_dir
 from livecut.runtime.roles import MODEL_ROLES, ROLES, STAGE_ROLES
 from livecut.runtime.runner import StageRunner
 from livecut.runtime.services import LiveServices, load_speech_models
 from livecut.store import build_metadata_store
 from segmenter.taxonomy import load_taxonomy
 from stream.media_factory import build_media_store
+from stream.rtmp.limits import RtmpLimits
 
 if TYPE_CHECKING:
     from livecut.runtime.rooms import RoomManager
@@ -58,6 +63,30 @@ def stop_requested() -> asyncio.Event:
 
 # How long uvicorn may take to finish open responses at shutdown before it is cancelled.
 HTTP_SHUTDOWN_S = 5.0
+
+
+def rtmp_limits(rtmp: dict[str, Any]) -> RtmpLimits:
+    """The RTMP endpoint's limits from [rtmp]; a value that is not positive is a ConfigError naming its key."""
+    try:
+        return RtmpLimits(**{key: rtmp[key] for key in RtmpLimits.__dataclass_fields__})
+    except ValueError as exc:
+        raise ConfigError(str(exc).replace("rtmp limit ", "rtmp.")) from exc
+
+
+def max_ingest_sessions(ingest: dict[str, Any]) -> int:
+    """[ingest] max_sessions, checked: a ConfigError naming the key unless it is a whole number >= 1."""
+    value = ingest["max_sessions"]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"ingest.max_sessions must be a whole number of at least 1, not {value!r}")
+    return value
+
+
+def login_limits(server: dict[str, Any]) -> LoginLimits:
+    """Sign-in rate limits from [server]; a value that is not positive is a ConfigError naming its key."""
+    try:
+        return LoginLimits(**{field: server[f"login_{field}"] for field in LoginLimits.__dataclass_fields__})
+    except ValueError as exc:
+        raise ConfigError(str(exc).replace("login limit ", "server.login_")) from exc
 
 
 class _ApiServer(uvicorn.Server):
@@ -91,6 +120,7 @@ class LivecutServer:
             store=build_metadata_store(config),
             media=build_media_store(config),
             bus=InstrumentedBus(build_bus(config), METRICS),
+            scratch_dir=scratch_dir(expand_path(config["paths"]["data_dir"])),
         )
         if set(roles) & set(MODEL_ROLES):
             load_speech_models(self.services)
@@ -106,13 +136,24 @@ class LivecutServer:
         from livecut.runtime.rooms import RoomManager  # PyAV: loaded only by processes that ingest
 
         ingest = self.config["ingest"]
-        return RoomManager(self.services, ingest["fragment_s"], ingest["front_pull_url"], worker_id, ingest["lease_s"])
+        return RoomManager(
+            self.services,
+            ingest["fragment_s"],
+            ingest["front_pull_url"],
+            worker_id,
+            ingest["lease_s"],
+            max_sessions=max_ingest_sessions(ingest),
+        )
 
     async def start(self) -> Endpoints:
+        # The embedded server is alone on its store: what a dead predecessor left is put right first.
+        reconciled = reconcile_store(self.services.store) if self.embedded else Reconciled()
         for role, stages in STAGE_ROLES.items():
             if role in self.roles:
                 self.runners += [StageRunner(s, self.services.bus, self.services.store) for s in stages(self.services)]
         await self.services.bus.start()  # after the runners subscribed: Kafka joins their groups here
+        for request in reconciled.requests:
+            await self.services.bus.publish(topics.CLIP_REQUESTS, request.room, request)
         self.tasks = [asyncio.create_task(runner.run()) for runner in self.runners]
         # A stage may have a loop of its own (the post role's scheduler looks for due posts).
         loops = [runner.stage.background for runner in self.runners if hasattr(runner.stage, "background")]
@@ -149,6 +190,9 @@ class LivecutServer:
             max_clip_s=self.config["segments"]["max_s"],
             catalog=CatalogTools(self.config),
             distribution=distribution_settings(self.config),
+            login_limits=login_limits(self.config["server"]),
+            secure_cookies=self.config["server"]["secure_cookies"],
+            pull_allow=tuple(self.config["ingest"]["pull_allow"]),
         )
         server = self.config["server"]
         self.http = _ApiServer(
@@ -179,10 +223,11 @@ class LivecutServer:
         rtmp = self.config["rtmp"]
         if not rtmp["enabled"]:
             return ""
-        from stream.rtmp.server import RtmpServer
+        from stream.rtmp import RtmpServer
 
         assert self.manager is not None  # start() runs the RTMP endpoint only in an ingest process
-        self.rtmp = RtmpServer(rtmp["host"], rtmp["port"], self.manager.authorize, self.manager.on_stream)
+        limits = rtmp_limits(rtmp)
+        self.rtmp = RtmpServer(rtmp["host"], rtmp["port"], self.manager.authorize, self.manager.on_stream, limits)
         await self.rtmp.start()
         return self._rtmp_base(self.rtmp.port)
 
@@ -216,3 +261,5 @@ class LivecutServer:
         if self.metrics_http is not None:
             stop_metrics(*self.metrics_http)
         self.services.store.close()
+        if self.services.scratch_dir is not None:
+            shutil.rmtree(self.services.scratch_dir, ignore_errors=True)  # a clean stop leaves no temp files

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from livecut.bus import Bus
@@ -20,6 +21,8 @@ class LiveServices:
     transcriber_settings: Any = None
     recognizer: Any = None
     classifiers: Any = None
+    # This process's temp folder under the data folder (livecut/runtime/recovery.py); None: the system's.
+    scratch_dir: Path | None = None
 
 
 def load_speech_models(services: LiveServices) -> None:

@@ -172,6 +172,10 @@ class MetadataStore(TenancyStore, DeadLetterStore, DistributionStore, CatalogSto
             params.append(now)
         self._execute(f"UPDATE rooms SET {', '.join(assignments)} WHERE id = ?", (*params, room_id))
 
+    def note_skipped_packets(self, room_id: str, count: int) -> None:
+        """Ingest left `count` more corrupt packets out of the room's recording."""
+        self._execute("UPDATE rooms SET skipped_packets = skipped_packets + ? WHERE id = ?", (count, room_id))
+
     def note_publish(self, room_id: str) -> None:
         self._execute("UPDATE rooms SET publishes = publishes + 1, updated_at = ? WHERE id = ?", (time.time(), room_id))
 
@@ -449,6 +453,8 @@ class MetadataStore(TenancyStore, DeadLetterStore, DistributionStore, CatalogSto
         )
         counts = rows[0]
         counts["fragments"] = self._rows("SELECT COUNT(*) AS n FROM fragments WHERE room = ?", (room_id,))[0]["n"]
+        skipped = self._rows("SELECT skipped_packets FROM rooms WHERE id = ?", (room_id,))
+        counts["skipped_packets"] = skipped[0]["skipped_packets"] if skipped else 0
         counts["failed"] = counts["failed"] or 0
         counts["rendering"] = counts["rendering"] or 0
         return counts

@@ -14,6 +14,8 @@ export function h(tag, props = {}, ...children) {
       Object.assign(el.dataset, value);
     } else if (name === "class") {
       el.className = value;
+    } else if (name === "style") {
+      el.style.cssText = value; // through the CSSOM: the page's CSP refuses inline style attributes
     } else if (name in el && typeof value !== "string") {
       el[name] = value; // properties such as disabled, checked, value, muted
     } else {

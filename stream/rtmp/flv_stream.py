@@ -14,12 +14,18 @@ import struct
 import threading
 from collections import deque
 
+from .limits import MemoryBudget
+
 TAG_AUDIO, TAG_VIDEO, TAG_SCRIPT = 8, 9, 18
 FLAG_AUDIO, FLAG_VIDEO = 0x04, 0x01
 
 
 class FlvBufferOverflow(RuntimeError):
     """The reader has fallen more than `max_buffer_bytes` behind the publisher."""
+
+
+class FlvReaderGone(RuntimeError):
+    """The reader stopped for good (the stream cannot be recorded); the message says why."""
 
 
 def flv_header(has_audio: bool = True, has_video: bool = True) -> bytes:
@@ -44,8 +50,10 @@ class FlvStream:
     until bytes arrive or the stream ends, and returns b"" at end of stream.
     """
 
-    def __init__(self, max_buffer_bytes: int = 64 << 20) -> None:
+    def __init__(self, max_buffer_bytes: int = 64 << 20, budget: MemoryBudget | None = None) -> None:
         self.max_buffer_bytes = max_buffer_bytes
+        self._budget = budget  # buffered bytes count against the server's budget until read or dropped
+        self._abandoned: str | None = None
         self._chunks: deque[bytes] = deque()
         self._head = 0  # bytes of _chunks[0] already read
         self._size = 0
@@ -77,9 +85,13 @@ class FlvStream:
         with self._cond:
             if self._closed:
                 return
+            if self._abandoned is not None:
+                raise FlvReaderGone(self._abandoned)
             if self._size + len(data) > self.max_buffer_bytes:
                 behind, limit = self._size, self.max_buffer_bytes
                 raise FlvBufferOverflow(f"reader is {behind} bytes behind (limit {limit})")
+            if self._budget is not None:
+                self._budget.reserve(len(data), "a room's FLV buffer")
             self._chunks.append(bytes(data))
             self._size += len(data)
             self.bytes_written += len(data)
@@ -91,6 +103,26 @@ class FlvStream:
             self._closed = True
             self._cond.notify_all()
 
+    def abandon(self, reason: str) -> None:
+        """The reader stops for good: what is buffered is dropped, and the next write raises
+        FlvReaderGone(reason), so the publisher is disconnected (and its encoder reconnects)."""
+        with self._cond:
+            self._abandoned = reason
+            self._drop()
+            self._cond.notify_all()
+
+    def _drop(self) -> None:
+        self._chunks.clear()
+        self._head = 0
+        if self._budget is not None:
+            self._budget.release(self._size)
+        self._size = 0
+
+    def __del__(self) -> None:
+        # A stream nobody reads to the end still gives its bytes back to the server's budget.
+        if self._budget is not None and self._size:
+            self._budget.release(self._size)
+
     def read(self, size: int = -1) -> bytes:
         """Block until data or end of stream. size < 0 reads to the end of the stream,
         otherwise at most `size` bytes (fewer if that is what is buffered); b"" at the end."""
@@ -98,10 +130,10 @@ class FlvStream:
             return b""
         with self._cond:
             if size < 0:
-                self._cond.wait_for(lambda: self._closed)
+                self._cond.wait_for(lambda: self._closed or self._abandoned is not None)
                 size = self._size
             else:
-                self._cond.wait_for(lambda: self._size > 0 or self._closed)
+                self._cond.wait_for(lambda: self._size > 0 or self._closed or self._abandoned is not None)
             return self._take(size)
 
     def _take(self, size: int) -> bytes:
@@ -119,5 +151,7 @@ class FlvStream:
                 self._head = end
         data = b"".join(parts)
         self._size -= len(data)
+        if self._budget is not None:
+            self._budget.release(len(data))
         self.bytes_read += len(data)
         return data

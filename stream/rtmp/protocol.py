@@ -17,6 +17,8 @@ import os
 import struct
 from dataclasses import dataclass
 
+from .limits import LimitExceeded, MemoryBudget
+
 SET_CHUNK_SIZE, ABORT, ACKNOWLEDGEMENT, USER_CONTROL, WINDOW_ACK_SIZE, SET_PEER_BANDWIDTH = range(1, 7)
 AUDIO, VIDEO = 8, 9
 DATA_AMF3, SHARED_OBJECT_AMF3, COMMAND_AMF3 = 15, 16, 17
@@ -78,10 +80,16 @@ async def server_handshake(reader: asyncio.StreamReader, writer: asyncio.StreamW
 class ChunkReader:
     """Reassembles messages from the interleaved chunk streams of one connection."""
 
-    def __init__(self, stream: asyncio.StreamReader) -> None:
+    def __init__(
+        self, stream: asyncio.StreamReader, max_pending: int = MAX_PENDING_BYTES, budget: MemoryBudget | None = None
+    ) -> None:
         self._stream = stream
         self._streams: dict[int, _ChunkStream] = {}
         self._pending = 0
+        # Partly received bytes this connection may hold (the session raises it once a publish is accepted);
+        # a message is refused from its header, before any of its body is buffered.
+        self.max_pending = max_pending
+        self._budget = budget
         self.chunk_size = DEFAULT_CHUNK_SIZE
         self.bytes_read = 1 + 2 * HANDSHAKE_SIZE
 
@@ -166,8 +174,13 @@ class ChunkReader:
             state.timestamp = (state.timestamp + state.delta) & _U32
 
     def _start(self, state: _ChunkStream) -> None:
-        if self._pending + state.length > MAX_PENDING_BYTES:
-            raise ProtocolError("too much partly received data")
+        if self._pending + state.length > self.max_pending:
+            raise LimitExceeded(
+                f"a message of {state.length} bytes would hold {self._pending + state.length} partly received bytes, "
+                f"over this connection's limit of {self.max_pending}"
+            )
+        if self._budget is not None:
+            self._budget.reserve(state.length, f"a message of {state.length} bytes")
         self._pending += state.length
         state.parts = []
         state.received = 0
@@ -180,8 +193,15 @@ class ChunkReader:
     def _discard(self, state: _ChunkStream) -> None:
         if state.parts is not None:
             self._pending -= state.length
+            if self._budget is not None:
+                self._budget.release(state.length)
         state.parts = None
         state.received = 0
+
+    def close(self) -> None:
+        """Drop every partly received message and give its bytes back to the budget."""
+        for state in self._streams.values():
+            self._discard(state)
 
 
 def encode_message(message: Message, csid: int, chunk_size: int) -> bytes:

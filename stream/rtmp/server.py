@@ -6,6 +6,8 @@ publisher, is refused with an error status and a disconnect, before any media is
 An accepted publish gets a fresh FlvStream and one `on_stream(room_id, stream)` call,
 run as its own task so a long-running consumer never stalls the connection. The server
 keeps track of every connection and consumer task so `stop()` leaves nothing behind.
+What peers may cost is bounded by `RtmpLimits` (see `limits.py`): a connection cap,
+handshake/publish/idle timeouts, and memory per connection and for the whole server.
 
 Built on asyncio streams rather than `pyrtmp` (see `protocol.py` for why).
 """
@@ -14,9 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from .flv_stream import FlvStream
+from .limits import MemoryBudget, RtmpLimits
 from .session import PublishRefused, RtmpSession
 
 log = logging.getLogger(__name__)
@@ -25,6 +29,7 @@ Authorize = Callable[[str, str], Awaitable[str | None]]  # (app, stream_key) -> 
 OnStream = Callable[[str, FlvStream], Awaitable[None]]  # called once per accepted publish, with room_id
 
 CONSUMER_GRACE_S = 5.0  # how long stop() lets on_stream tasks finish after their streams hit EOF
+REFUSAL_LOG_INTERVAL_S = 5.0  # a flood of refused connections logs one line per interval, with a count
 
 
 class RtmpServer:
@@ -36,18 +41,17 @@ class RtmpServer:
         port: int,
         authorize: Authorize,
         on_stream: OnStream,
-        max_buffer_bytes: int = 64 << 20,
-        *,
-        handshake_timeout_s: float = 10.0,
-        idle_timeout_s: float = 30.0,
+        limits: RtmpLimits | None = None,
     ) -> None:
         self.host = host
         self._requested_port = port
         self._authorize = authorize
         self._on_stream = on_stream
-        self.max_buffer_bytes = max_buffer_bytes
-        self.handshake_timeout_s = handshake_timeout_s
-        self.idle_timeout_s = idle_timeout_s
+        self.limits = limits or RtmpLimits()
+        self.budget = MemoryBudget(self.limits.total_bytes)
+        self.refused_connections = 0
+        self._refusals_unlogged = 0
+        self._refusal_logged_at = float("-inf")
         self.active_rooms: set[str] = set()
         self._server: asyncio.Server | None = None
         self._connections: dict[RtmpSession, asyncio.Task[None]] = {}
@@ -96,9 +100,26 @@ class RtmpServer:
         if self._stopping:
             writer.close()
             return
-        session = RtmpSession(reader, writer, self, self.handshake_timeout_s, self.idle_timeout_s)
+        if len(self._connections) >= self.limits.max_connections:
+            self._refuse_connection(writer)
+            return
+        session = RtmpSession(reader, writer, self, self.limits, self.budget)
         task = asyncio.create_task(self._serve(session), name=f"rtmp-{session.peer}")
         self._connections[session] = task
+
+    def _refuse_connection(self, writer: asyncio.StreamWriter) -> None:
+        writer.transport.abort()
+        self.refused_connections += 1
+        self._refusals_unlogged += 1
+        now = time.monotonic()
+        if now - self._refusal_logged_at >= REFUSAL_LOG_INTERVAL_S:
+            log.warning(
+                "connection cap reached (%d open, rtmp.max_connections): refused %d connection(s), last from %s",
+                len(self._connections),
+                self._refusals_unlogged,
+                writer.get_extra_info("peername"),
+            )
+            self._refusals_unlogged, self._refusal_logged_at = 0, now
 
     async def _serve(self, session: RtmpSession) -> None:
         try:
@@ -110,16 +131,38 @@ class RtmpServer:
 
     async def open_publish(self, session: RtmpSession, app: str, key: str) -> tuple[str, FlvStream]:
         """Admit a publish: returns (room_id, stream) or raises PublishRefused."""
+        await self._replace_stale_publisher(session, app, key)
         room = await self._room_for(app, key)
         if self._stopping:
             raise PublishRefused("the server is stopping")
         if room in self.active_rooms:
             raise PublishRefused(f"room {room} already has a publisher")
-        stream = FlvStream(self.max_buffer_bytes)
+        stream = FlvStream(self.limits.stream_buffer_bytes, self.budget)
         self.active_rooms.add(room)
         self._publishers[room] = session
         self._start_consumer(room, stream, session)
         return room, stream
+
+    async def _replace_stale_publisher(self, session: RtmpSession, app: str, key: str) -> None:
+        """The key's current publisher gives way if it has gone silent (a half-open connection after a
+        network drop never sends again); one still sending keeps the room and the newcomer is refused."""
+        current = next((s for s in self._publishers.values() if (s.app, s.key) == (app, key)), None)
+        if current is None or current is session:
+            return
+        silent = current.silent_s()
+        if silent < self.limits.stale_publisher_s:
+            raise PublishRefused(f"room {current.room} already has a publisher (media {silent:.1f} s ago)")
+        log.warning(
+            "%s: room %s: replacing its publisher %s, silent for %.1f s (rtmp.stale_publisher_s)",
+            session.peer,
+            current.room,
+            current.peer,
+            silent,
+        )
+        connection = self._connections.get(current)
+        if connection is not None:
+            connection.cancel()
+            await asyncio.gather(connection, return_exceptions=True)
 
     def close_publish(self, session: RtmpSession, room: str, stream: FlvStream) -> None:
         """The publish is over (publisher left, was dropped, or the server stops): EOF for the reader."""
@@ -131,6 +174,8 @@ class RtmpServer:
     async def _room_for(self, app: str, key: str) -> str:
         try:
             room = await self._authorize(app, key)
+        except PublishRefused:
+            raise
         except Exception as exc:
             log.exception("authorize(%r, ...) failed", app)
             raise PublishRefused("authorization failed") from exc

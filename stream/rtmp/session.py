@@ -12,11 +12,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from . import amf0
-from .flv_stream import TAG_AUDIO, TAG_SCRIPT, TAG_VIDEO, FlvBufferOverflow, FlvStream, flv_header, flv_tag
+from .flv_stream import (
+    TAG_AUDIO,
+    TAG_SCRIPT,
+    TAG_VIDEO,
+    FlvBufferOverflow,
+    FlvReaderGone,
+    FlvStream,
+    flv_header,
+    flv_tag,
+)
+from .limits import LimitExceeded, MemoryBudget, RtmpLimits
 from .protocol import (
     ABORT,
     ACKNOWLEDGEMENT,
@@ -49,11 +59,13 @@ OUT_CHUNK_SIZE = 4096
 WINDOW_SIZE = 2_500_000
 COMMAND_CSID = 3
 _MEDIA_TAGS = {AUDIO: TAG_AUDIO, VIDEO: TAG_VIDEO}
+_MEDIA_TYPES = {AUDIO, VIDEO, AGGREGATE}  # only these keep a publishing connection from timing out
 _END_COMMANDS = {"FCUnpublish", "deleteStream", "closeStream"}
 
 
 class PublishRefused(Exception):
-    """The gate will not let this stream key publish; the message says why."""
+    """The gate will not let this stream key publish; the message says why (the publisher is told it).
+    `authorize` may raise it too, to refuse with its own reason."""
 
 
 class PublishGate(Protocol):
@@ -68,11 +80,25 @@ class _Close(Exception):
     """End the connection; the reason has been logged already."""
 
 
+class StreamChanged(Exception):
+    """A publisher switched codec mid-stream: the demuxer cannot follow, the encoder must reconnect."""
+
+
+def _codec_of(tag_type: int, payload: bytes) -> int | bytes:
+    """The codec an FLV audio or video tag names: SoundFormat, CodecID, or an enhanced-RTMP FourCC."""
+    if tag_type == TAG_AUDIO:
+        return payload[0] >> 4
+    if payload[0] & 0x80 and len(payload) >= 5:  # enhanced RTMP: IsExHeader, then a FourCC
+        return bytes(payload[1:5])
+    return payload[0] & 0x0F
+
+
 @dataclass
 class _Publish:
     room: str
     stream: FlvStream
     header_written: bool = False
+    codecs: dict[int, int | bytes] = field(default_factory=dict)  # tag type -> codec of its first tag
 
 
 def mask_key(key: str) -> str:
@@ -88,23 +114,26 @@ class RtmpSession:
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         gate: PublishGate,
-        handshake_timeout_s: float,
-        idle_timeout_s: float,
+        limits: RtmpLimits,
+        budget: MemoryBudget,
     ) -> None:
         self._reader = reader
         self._writer = writer
         self._gate = gate
-        self._handshake_timeout_s = handshake_timeout_s
-        self._idle_timeout_s = idle_timeout_s
-        self._chunks = ChunkReader(reader)
+        self._limits = limits
+        self._chunks = ChunkReader(reader, limits.pre_publish_bytes, budget)
+        self._deadline: asyncio.Timeout | None = None
         self._out_chunk_size = 128
         self._ack_window = 0
         self._acked = 0
         self._next_stream_id = 1
         self._publish: _Publish | None = None
+        self._published = False  # a publish was accepted on this connection (it may have ended since)
         self.app: str | None = None
         self.media_messages = 0
         self.dropped_messages = 0
+        self.key: str | None = None  # the stream key of the accepted publish
+        self._last_media = 0.0  # loop time of the last media message (or of the publish)
         peer = writer.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
 
@@ -112,11 +141,17 @@ class RtmpSession:
     def room(self) -> str | None:
         return self._publish.room if self._publish else None
 
+    def silent_s(self) -> float:
+        """Seconds since this publisher last sent media (or since its publish, before any)."""
+        return asyncio.get_running_loop().time() - self._last_media
+
     async def run(self) -> None:
         """Serve the connection; returns when it is over, having closed it and ended any publish."""
+        stage = "handshake"
         try:
-            async with asyncio.timeout(self._handshake_timeout_s):
+            async with asyncio.timeout(self._limits.handshake_timeout_s):
                 await server_handshake(self._reader, self._writer)
+            stage = "serve"
             await self._serve()
         except _Close:
             pass
@@ -124,22 +159,42 @@ class RtmpSession:
             log.info("%s: disconnected%s", self.peer, f" (room {self.room})" if self.room else "")
         except FlvBufferOverflow as exc:
             log.error("%s: room %s: reader fell behind, dropping publisher: %s", self.peer, self.room, exc)
+        except FlvReaderGone as exc:
+            log.warning("%s: room %s: recording stopped, dropping publisher: %s", self.peer, self.room, exc)
+        except StreamChanged as exc:
+            log.warning("%s: room %s: %s; closing so the encoder reconnects", self.peer, self.room, exc)
+        except LimitExceeded as exc:
+            what = f"room {self.room}" if self.room else "before publishing"
+            log.warning("%s: %s: limit reached, closing: %s", self.peer, what, exc)
         except TimeoutError:
-            log.warning("%s: timed out, closing", self.peer)
+            log.warning("%s: %s, closing", self.peer, self._timeout_reason(stage))
         except (ProtocolError, amf0.AmfError, struct.error, IndexError, ValueError) as exc:
             log.warning("%s: protocol error, closing: %s", self.peer, exc)
         except Exception:
             log.exception("%s: session failed", self.peer)
         finally:
             self._end_publish()
+            self._chunks.close()
             self._writer.close()
 
+    def _timeout_reason(self, stage: str) -> str:
+        limits = self._limits
+        if stage == "handshake":
+            return f"no RTMP handshake within {limits.handshake_timeout_s:g} s (rtmp.handshake_timeout_s)"
+        if self._published:
+            return f"no media for {limits.idle_timeout_s:g} s (rtmp.idle_timeout_s)"
+        return f"no publish within {limits.publish_timeout_s:g} s of connecting (rtmp.publish_timeout_s)"
+
     async def _serve(self) -> None:
+        """Until a publish is accepted the deadline is fixed; after, each media message pushes it back."""
         loop = asyncio.get_running_loop()
-        async with asyncio.timeout(self._idle_timeout_s) as deadline:
+        async with asyncio.timeout(self._limits.publish_timeout_s) as deadline:
+            self._deadline = deadline
             while True:
                 message = await self._chunks.read_message()
-                deadline.reschedule(loop.time() + self._idle_timeout_s)
+                if self._publish is not None and message.type_id in _MEDIA_TYPES:
+                    self._last_media = loop.time()
+                    deadline.reschedule(loop.time() + self._limits.idle_timeout_s)
                 await self._dispatch(message)
                 self._acknowledge()
 
@@ -231,6 +286,12 @@ class RtmpSession:
             await self._send_status(stream_id, "error", "NetStream.Publish.BadName", str(refusal))
             raise _Close from None
         self._publish = _Publish(room, stream)
+        self._published = True
+        self.key = key
+        self._last_media = asyncio.get_running_loop().time()
+        self._chunks.max_pending = self._limits.message_bytes
+        if self._deadline is not None:
+            self._deadline.reschedule(asyncio.get_running_loop().time() + self._limits.idle_timeout_s)
         self._writer.write(user_control(USER_STREAM_BEGIN, struct.pack(">I", stream_id)))
         await self._send_status(stream_id, "status", "NetStream.Publish.Start", f"{key} is now published.")
         log.info("%s: room %s publishing (app=%r key=%s)", self.peer, room, self.app, mask_key(key))
@@ -259,6 +320,11 @@ class RtmpSession:
             return
         if not payload:
             return
+        codec = _codec_of(tag_type, payload)
+        first = publish.codecs.setdefault(tag_type, codec)
+        if codec != first:
+            kind = "audio" if tag_type == TAG_AUDIO else "video"
+            raise StreamChanged(f"{kind} codec changed mid-stream ({first!r} to {codec!r})")
         if not publish.header_written:
             publish.stream.write(flv_header())
             publish.header_written = True

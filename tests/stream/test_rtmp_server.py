@@ -19,7 +19,7 @@ import av
 import numpy as np
 import pytest
 
-from stream.rtmp import FlvStream, RtmpServer
+from stream.rtmp import FlvStream, RtmpLimits, RtmpServer
 
 DURATION_S = 5.0
 KEYS = {"key-a": "room-a", "key-b": "room-b"}
@@ -112,7 +112,7 @@ async def authorize(app: str, key: str) -> str | None:
 
 @asynccontextmanager
 async def serving(on_stream, **options):
-    server = RtmpServer("127.0.0.1", 0, authorize, on_stream, **options)
+    server = RtmpServer("127.0.0.1", 0, authorize, on_stream, RtmpLimits(**options))
     await server.start()
     try:
         yield server
@@ -261,7 +261,7 @@ def test_stop_with_a_publisher_connected(media):
 def test_garbage_is_disconnected_and_the_server_keeps_serving(media):
     async def scenario():
         consumer = Consumer()
-        async with serving(consumer, handshake_timeout_s=1.0, idle_timeout_s=1.0) as server:
+        async with serving(consumer, handshake_timeout_s=1.0, publish_timeout_s=1.0) as server:
             reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
             writer.write(b"GET / HTTP/1.1\r\nHost: example\r\n\r\n")
             assert await asyncio.wait_for(reader.read(), 3) == b""
@@ -292,7 +292,7 @@ def test_a_reader_that_falls_behind_costs_the_publisher_its_connection(media, ca
         streams.append(stream)
 
     async def scenario():
-        async with serving(never_read, max_buffer_bytes=64 << 10) as server:
+        async with serving(never_read, stream_buffer_bytes=64 << 10) as server:
             await finished(await publish(server, media["a"], "key-a"))
             await wait_until(lambda: streams and streams[0].closed and not server.active_rooms)
         assert streams[0].buffered <= 64 << 10

@@ -103,6 +103,15 @@ def save_screenshot(page, path: Path, capsys, full_page: bool = False) -> None:
         print(f"\nscreenshot: {path}")
 
 
+def wait_in_page(page, expression: str, timeout_s: float = 30.0) -> None:
+    """Poll `expression` until it is true. Not page.wait_for_function: that evaluates a string with
+    eval inside the page, which the page's Content-Security-Policy (no unsafe-eval) refuses."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"not true within {timeout_s} s: {expression}"
+        time.sleep(0.1)
+
+
 def shown_seconds(text: str) -> float:
     """'12.8 s' → 12.8"""
     return float(text.strip().removesuffix("s").strip())
@@ -182,7 +191,7 @@ def test_trim_a_clip_and_see_the_re_rendered_duration(server, session, artifacts
     trim.locator("input[name=t1]").fill(str(t1))
     shown = trim.locator(".length").inner_text()  # "new length 8.5 s (was 11.0 s)"
     assert shown_seconds(shown.split()[2]) == pytest.approx(t1 - t0, abs=0.051), shown
-    page.wait_for_function("document.querySelector('form.trim video').readyState >= 2")  # the recording plays
+    wait_in_page(page, "document.querySelector('form.trim video').readyState >= 2")  # the recording plays
     trim.scroll_into_view_if_needed()
     save_screenshot(page, artifacts / "trim.png", capsys)
     trim.locator("input[name=t1]").press("Enter")
@@ -201,9 +210,9 @@ def test_replay_the_room_and_clip_a_range(server, session, artifacts, capsys):
     page.wait_for_selector("ol.utterances li")
     assert page.locator(".tl-segment").count() == len(api.get(f"/api/rooms/{room['id']}/utterances")[1])
     # hls.js plays the fragments: the recording has a length and a frame to show.
-    page.wait_for_function("(v => v.duration > 20 && v.readyState >= 2)(document.querySelector('video.replay-video'))")
+    wait_in_page(page, "(v => v.duration > 20 && v.readyState >= 2)(document.querySelector('video.replay-video'))")
     page.locator("ol.utterances li").nth(2).click()
-    page.wait_for_function("document.querySelector('video.replay-video').currentTime > 0.5")
+    wait_in_page(page, "document.querySelector('video.replay-video').currentTime > 0.5")
     page.evaluate("document.querySelector('video.replay-video').pause()")
     page.fill(".range-form input[name=t0]", "2.0")
     page.fill(".range-form input[name=t1]", "6.0")

@@ -39,13 +39,16 @@ def admin_router(store: MetadataStore, auth: Authenticator) -> APIRouter:
     async def list_users(admin: Admin) -> list[UserOut]:
         return [UserOut(**u) for u in store.users(admin.tenant)]
 
-    @router.post("/api/users", status_code=201, responses={409: {"description": "the username is taken"}})
+    @router.post("/api/users", status_code=201, responses={409: {"description": "the username is not available"}})
     async def create_user(body: UserCreate, admin: Admin) -> UserOut:
-        """Add a user to your tenant; without a password in the body one is generated and returned once."""
+        """Add a user to your tenant; without a password in the body one is generated and returned once.
+        Usernames are global (they sign in alone), so a taken name is refused with one answer whoever
+        holds it: the reply never says whether another tenant has that user."""
         password = body.password or new_password()
         hashed = await asyncio.to_thread(hash_password, password)
         if not store.create_user(body.username, admin.tenant, body.role, hashed):
-            raise HTTPException(409, f"username {body.username} is taken")
+            store.audit(admin.username, admin.tenant, "user.create.refused", f"user:{body.username}")
+            raise HTTPException(409, f"username {body.username} is not available: choose another")
         store.audit(admin.username, admin.tenant, "user.create", f"user:{body.username}", {"role": body.role})
         return UserOut(**own_user(admin, body.username), password=None if body.password else password)
 

@@ -1,14 +1,16 @@
 """Room routes: create, list, look at and stop a tenant's rooms, and read their transcripts."""
 
+import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException
 
 from livecut.api.auth import Authenticator
 from livecut.api.models import PullSource, RoomCreate, RoomOut
 from livecut.api.views import ApiContext, find_room, room_out
 from livecut.auth import Principal
 from livecut.contracts import RoomStatus
+from stream.pull_guard import PullUrlRefused, check_pull_url
 
 
 def rooms_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
@@ -17,10 +19,22 @@ def rooms_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
     Viewer = Annotated[Principal, Depends(auth.require("viewer"))]
     Operator = Annotated[Principal, Depends(auth.require("operator"))]
 
-    @router.post("/api/rooms", status_code=201, response_model=RoomOut, response_model_exclude_unset=True)
+    @router.post(
+        "/api/rooms",
+        status_code=201,
+        response_model=RoomOut,
+        response_model_exclude_unset=True,
+        responses={422: {"description": "a bad field, or a pull url on a private address"}},
+    )
     async def create_room(body: RoomCreate, principal: Operator) -> dict[str, Any]:
-        """A room of your tenant: push (publish to its rtmp_url) or pull (livecut connects to the url)."""
+        """A room of your tenant: push (publish to its rtmp_url) or pull (livecut connects to the url).
+        A pull url must reach a public address (or one the server's ingest.pull_allow lists)."""
         url = body.source.url if isinstance(body.source, PullSource) else None
+        if url is not None:
+            try:
+                await asyncio.to_thread(check_pull_url, url, ctx.pull_allow)
+            except PullUrlRefused as exc:
+                raise HTTPException(422, f"source.url: {exc}") from None
         room = store.create_room(body.name, body.source.type, url, brand=body.brand, tenant=principal.tenant)
         store.audit(
             principal.username, principal.tenant, "room.create", f"room:{room.id}", {"name": body.name}, room.id

@@ -9,6 +9,7 @@ gone, ffmpeg refuses it) or that keeps failing becomes `failed` with the reason.
 
 from __future__ import annotations
 
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -22,6 +23,14 @@ from livecut.runtime.services import LiveServices
 from livecut.runtime.settings import render_settings
 from stream.media_store import MediaStore
 from stream.span import SpanUnavailableError, assemble_span
+
+# An absolute path in an error message (ffmpeg's, the renderer's): the clip's reason keeps its file name.
+_PATH = re.compile(r"(?<![\w./:])/(?:[^\s'\"/:]+/)+([^\s'\",:/]+)")
+
+
+def without_paths(reason: str) -> str:
+    """A failed clip's reason as tenants see it: no server paths (temp folders, the data folder)."""
+    return _PATH.sub(r"\1", reason)
 
 
 class RenderStage:
@@ -56,13 +65,16 @@ class RenderStage:
         return product_of_span(request.t0, request.t1, linked)
 
     def give_up(self, key: str, request: ClipRequest, reason: str) -> None:
+        """The clip fails with the reason, minus server paths (the dead letter keeps the whole one)."""
+        reason = without_paths(reason)
         self.services.store.fail_clip(request.clip_id, request.room, request.t0, request.t1, request.label, reason)
         clip_made(request.label, ClipStatus.FAILED)
 
     def _render(self, request: ClipRequest) -> ClipReady:
         media = self.services.media
         fragments = self.services.store.fragments(request.room, request.t0, request.t1)
-        with tempfile.TemporaryDirectory(prefix="livecut-render-", dir=self.scratch_dir) as scratch:
+        scratch_dir = self.scratch_dir or self.services.scratch_dir
+        with tempfile.TemporaryDirectory(prefix="livecut-render-", dir=scratch_dir) as scratch:
             # Matroska: ffmpeg seeks frame-exactly in it with -ss before -i; in MPEG-TS it does not.
             span = Path(scratch) / "span.mkv"
             offset = assemble_span(media, fragments, request.t0, request.t1, span)
