@@ -105,9 +105,9 @@ def detail_pages_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
 
         def edit(plan: Any) -> Any:
             _page_and_slot(plan, page, slot)
-            if body.text is not None:
-                return edit_slot(plan, page, slot, body.text, ctx.catalog.detail)
-            return choose_image(plan, page, slot, body.image)
+            if body.image is not None:
+                return choose_image(plan, page, slot, body.image)
+            return edit_slot(plan, page, slot, body.text or "", ctx.catalog.detail)
 
         detail = {"page": page, "slot": slot} | body.model_dump(exclude_none=True)
         _, plan, fill = await change(product_id, principal, edit, "product.detail.slot", detail)
