@@ -440,3 +440,12 @@ class DetailRenderAsk(BaseModel):
     platforms: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
         min_length=1, max_length=20, description='platform keys (taobao, jd ...) or ["all"]'
     )
+
+
+class DetailImageRole(BaseModel):
+    """A person's fix of an image's detected role."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(min_length=1, max_length=300, description="the image's media key")
+    role: Literal["model", "mannequin", "packshot", "flat_lay", "detail", "label"]

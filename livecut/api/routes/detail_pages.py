@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, HTTPException
 
 from livecut.api import detail_work
 from livecut.api.auth import Authenticator
-from livecut.api.models import DetailPageMove, DetailRenderAsk, DetailSlotEdit
+from livecut.api.models import DetailImageRole, DetailPageMove, DetailRenderAsk, DetailSlotEdit
 from livecut.api.routes.products import find_product
 from livecut.api.views import ApiContext
 from livecut.auth import Principal
@@ -116,6 +116,28 @@ def detail_pages_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
         out = detail_work.plan_out(plan)
         slot_out = next(s for p in out["pages"] if p["key"] == page for s in p["slots"] if s["name"] == fill.name)
         return {"slot": slot_out, "plan": out, "renders": rendered}
+
+    @router.post("/api/products/{product_id}/detail/images/role")
+    async def fix_image_role(product_id: str, body: DetailImageRole, principal: Operator) -> dict[str, Any]:
+        """Correct an image's detected role, in the plan and in the product's extraction (a new plan uses it);
+        the slots already filled keep their images (choose another per slot)."""
+
+        def edit(plan: Any) -> str:
+            image = next((i for i in plan.images if i["path"] == body.path), None)
+            if image is None:
+                raise HTTPException(422, f"path: {body.path!r} is not one of the product's images")
+            was, image["role"] = image["role"], body.role
+            return str(was)
+
+        detail = body.model_dump()
+        product, plan, was = await change(product_id, principal, edit, "product.detail.role", detail)
+        extraction = product["extraction"]
+        if extraction and any(i.get("path") == body.path for i in extraction.get("images", [])):
+            for image in extraction["images"]:
+                if image.get("path") == body.path:
+                    image["role"] = body.role
+            store.update_product(product_id, {"extraction": extraction})
+        return detail_work.plan_out(plan) | {"was": was}
 
     @router.delete("/api/products/{product_id}/detail/pages/{page}")
     async def remove_detail_page(product_id: str, page: str, principal: Operator) -> dict[str, Any]:
