@@ -1,6 +1,7 @@
 // Products: the tenant's products (#/products) and one product walked step by step (#/products/<id>):
 // its images with their detected roles (click a role to fix it), its attributes with their evidence
-// (an OCR or image region is outlined on its photo; a host's words show with their time), its copy,
+// (an OCR or image region is outlined on its photo; a host's words link to their room's recording at
+// their time), its copy,
 // its detail page (render per platform; edit a slot and only that page re-renders) and its export.
 // Keyboard as in the clip queue: j / k the next / previous detail page, a approve the current step,
 // e edit the current page's first text slot, d remove the page, r render, c confirm the detail page,
@@ -156,7 +157,13 @@ export function mountProduct(view, ctx, productId) {
 
   function evidenceText(item) {
     const evidence = item.evidence?.mentions?.[0] || item.evidence || {};
-    if (evidence.utterance) return `${item.source}: “${evidence.utterance}” at ${clock(evidence.t0)}`;
+    if (evidence.utterance) {
+      const said = `${item.source}: “${evidence.utterance}” at ${clock(evidence.t0)}`;
+      // The room's recording plays from the utterance's time (the replay page).
+      return evidence.room
+        ? h("a", { class: "play-evidence", href: `#/replay/${encodeURIComponent(evidence.room)}?t=${evidence.t0}`, onclick: (event) => event.stopPropagation() }, `▶ ${said}`)
+        : said;
+    }
     if (evidence.image) return `${item.source}: ${evidence.text || evidence.hex || ""} in ${evidence.image.split("/").pop()}`;
     return `${item.source}: ${evidence.text || ""}`;
   }

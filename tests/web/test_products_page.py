@@ -21,6 +21,7 @@ from livecut.api import catalog_work, close_event_streams, create_app
 from livecut.auth import hash_password
 from livecut.bus import MemoryBus
 from livecut.config import load_config
+from livecut.contracts import Utterance
 from livecut.runtime.catalog_tools import CatalogTools
 from livecut.store import MetadataStore
 from stream.media_store import LocalMediaStore
@@ -47,6 +48,9 @@ def site(tmp_path) -> Iterator[tuple[str, MetadataStore, LocalMediaStore, str]]:
     for key, name in zip(keys, cardigan["images"], strict=True):
         media.put_bytes(key, (FIXTURES / name).read_bytes())
     product = store.update_product(product["id"], {"images": keys})
+    # What the host said about it on air, with its room: its evidence links to the room's recording.
+    room = store.create_room("autumn live", "push", tenant="brand-a")
+    store.add_utterance(Utterance(room.id, 12.0, 15.0, "这件开衫是微弹的，穿着很舒服", "zh", product="CARD-001"))
     tools = CatalogTools(load_config(), use_embedder=False)
     extraction = catalog_work.extract_product(store, media, tools, product, None)
     store.update_product(product["id"], {"extraction": extraction, "attributes": cardigan["attributes"]})
@@ -109,6 +113,9 @@ def test_a_product_walked_from_its_images_to_its_export(site, artifacts):
         )
         page.click(f'table.attributes tr[data-attribute="{with_region}"]')
         page.wait_for_selector("figure.product-image .evidence-box")
+        said = page.locator("a.play-evidence").first
+        room = store.rooms(tenant="brand-a")[0].id
+        assert f"#/replay/{room}?t=12" in said.get_attribute("href"), "the host's words play from their time"
 
         # The steps approved with the keyboard, then the detail page rendered (r).
         for step in ("images", "attributes", "copy", "layout"):
