@@ -176,8 +176,15 @@ def test_pages_move_and_go_and_the_confirmed_plan_is_where_the_brands_next_start
     nxt = send(world, "GET", f"/api/products/{following['id']}/detail").json()
     order = [p["key"] for p in nxt["pages"]]
     assert order[0] == last and gone not in order, "the brand's next plan starts from what it kept"
+    # Starting over: the next read makes a new plan from the product as it is, in the brand's order.
+    assert send(world, "DELETE", path, "bob").status_code == 404
+    assert send(world, "DELETE", path).json() == {"ok": True, "existed": True}
+    assert world.store.detail_plan(product["id"]) is None and world.store.detail_renders(product["id"]) == {}
+    again = send(world, "GET", path).json()
+    assert [p["key"] for p in again["pages"]] == order and again["removed"] == []
     actions = [row["action"] for row in world.store.audit_log("brand-a")]
     assert {"product.detail.move", "product.detail.remove", "product.detail.confirm"} <= set(actions)
+    assert "product.detail.reset" in actions
     assert world.store.brand_detail_memory("brand-b", "Lumi") is None
 
 

@@ -94,6 +94,17 @@ def detail_pages_router(ctx: ApiContext, auth: Authenticator) -> APIRouter:
             plan = await current_plan(product)
         return detail_work.plan_out(plan) | {"renders": store.detail_renders(product_id)}
 
+    @router.delete("/api/products/{product_id}/detail")
+    async def reset_detail(product_id: str, principal: Operator) -> dict[str, Any]:
+        """Forget the plan and its renders' records (after the product's attributes or images changed): the next
+        read makes a new plan from the product as it is now. The rendered files stay in the media store until the
+        next render of their platform replaces them."""
+        find_product(ctx, principal, product_id)
+        async with locks[product_id]:
+            existed = store.delete_detail_plan(product_id)
+        audit(principal, "product.detail.reset", product_id, {"existed": existed})
+        return {"ok": True, "existed": existed}
+
     @router.patch("/api/products/{product_id}/detail/pages/{page}/slots/{slot}")
     async def edit_detail_slot(
         product_id: str, page: str, slot: str, body: DetailSlotEdit, principal: Operator
