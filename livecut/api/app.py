@@ -24,6 +24,7 @@ from livecut.api.media import media_response
 from livecut.api.routes.accounts import accounts_router
 from livecut.api.routes.admin import admin_router
 from livecut.api.routes.clips import clips_router
+from livecut.api.routes.detail_pages import detail_pages_router
 from livecut.api.routes.events import HEARTBEAT_S, events_router
 from livecut.api.routes.posts import posts_router
 from livecut.api.routes.products import BODY_LIMITS, find_product, products_router
@@ -107,6 +108,7 @@ def create_app(
         clips_router(ctx, auth),
         events_router(ctx, auth, heartbeat_s=heartbeat_s),
         products_router(ctx, auth),
+        detail_pages_router(ctx, auth),
         admin_router(store, auth),
         accounts_router(ctx, auth),
         posts_router(ctx, auth),

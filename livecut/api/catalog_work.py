@@ -76,7 +76,9 @@ def extract_product(
         embed=tools.embed,
         corrections=corrections(store, product),
     )
-    return _named_by_key(result.to_json(), {path: key for key, path in paths.items()})
+    document = _named_by_key(result.to_json(), {path: key for key, path in paths.items()})
+    _add_rooms(document, product_input["speech"])
+    return document
 
 
 def corrections(store: MetadataStore, product: dict[str, Any]) -> Any:
@@ -134,7 +136,20 @@ def _local_images(media: MediaStore, product: dict[str, Any]) -> dict[str, str]:
 
 def _speech(store: MetadataStore, product: dict[str, Any]) -> list[dict[str, Any]]:
     rows = store.product_utterances(product["tenant"], product["sku"], SPEECH_LINES)
-    return [{"text": r["text"], "t0": r["t0"], "t1": r["t1"], "sublabel": r["sublabel"]} for r in reversed(rows)]
+    return [
+        {"text": r["text"], "t0": r["t0"], "t1": r["t1"], "sublabel": r["sublabel"], "room": r["room"]}
+        for r in reversed(rows)
+    ]
+
+
+def _add_rooms(document: dict[str, Any], speech: list[dict[str, Any]]) -> None:
+    """Each utterance cited as evidence gets the room it was said in, so a person can play it from its time."""
+    for item in document.get("attributes", {}).values():
+        evidence = item.get("evidence") or {}
+        for cited in [evidence, *evidence.get("mentions", [])]:
+            index = cited.get("index")
+            if "utterance" in cited and isinstance(index, int) and 0 <= index < len(speech):
+                cited["room"] = speech[index]["room"]
 
 
 def _named_by_key(document: Any, names: dict[str, str]) -> Any:

@@ -411,3 +411,41 @@ class PostOut(BaseModel):
     updated_at: float
     attempt_log: list[AttemptOut] = Field(default_factory=list)
     metrics: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class DetailSlotEdit(BaseModel):
+    """A person's text for a text slot, or another of the product's images (its media key) for an image slot."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str | None = Field(default=None, max_length=2000)
+    image: str | None = Field(default=None, min_length=1, max_length=300)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> DetailSlotEdit:
+        if (self.text is None) == (self.image is None):
+            raise ValueError("give text (a text slot) or image (an image slot), one of them")
+        return self
+
+
+class DetailPageMove(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    index: int = Field(ge=0, le=100, description="the page's new position, 0 first")
+
+
+class DetailRenderAsk(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    platforms: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=20, description='platform keys (taobao, jd ...) or ["all"]'
+    )
+
+
+class DetailImageRole(BaseModel):
+    """A person's fix of an image's detected role."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(min_length=1, max_length=300, description="the image's media key")
+    role: Literal["model", "mannequin", "packshot", "flat_lay", "detail", "label"]

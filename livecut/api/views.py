@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import HTTPException
 
+from livecut.api.detail_worker import DetailRenderWorker
 from livecut.auth import Principal
 from livecut.bus import Bus
 from livecut.config import load_config
@@ -50,6 +51,8 @@ class ApiContext:
     distribution: DistributionSettings = field(default_factory=DistributionSettings)
     # The catalog's settings and the sentence embedder, for the product routes (default: config.toml's).
     catalog: CatalogTools = field(default_factory=lambda: CatalogTools(load_config()))
+    # The one detail-page renderer of the process (a browser on its own thread, started on first use).
+    detail: DetailRenderWorker = field(default_factory=DetailRenderWorker)
 
 
 def find_room(ctx: ApiContext, principal: Principal, room_id: str) -> Room:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the catalog package loads OpenCV: only a type here
     import numpy as np
 
     from catalog import CatalogSettings
+    from catalog.detail import DetailSettings
 
 
 IMAGE_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "BMP": "bmp"}
@@ -45,13 +46,27 @@ def catalog_settings(config: dict[str, Any]) -> CatalogSettings:
     """CatalogSettings from the `[catalog]` table and the banned-claim lists of `[compliance]`."""
     from catalog import CatalogError, CatalogSettings
 
-    table = dict(config["catalog"])
+    table = {key: value for key, value in config["catalog"].items() if key != "detail"}
     for key in ("schema_dirs", "platform_dirs"):
         table[key] = [str(expand_path(folder)) for folder in table.get(key, [])]
     try:
         return CatalogSettings.from_config(table, config["compliance"])
     except (CatalogError, TypeError) as exc:
         raise ConfigError(f"[catalog]: {exc}") from exc
+
+
+def detail_settings(config: dict[str, Any]) -> DetailSettings:
+    """catalog.detail.DetailSettings from `[catalog.detail]` (with its `llm` table), `[compliance]` and `[catalog]`."""
+    from catalog import CatalogError
+    from catalog.detail import DetailSettings
+
+    detail = dict(config["catalog"].get("detail", {}))
+    detail["template_dirs"] = [str(expand_path(folder)) for folder in detail.get("template_dirs", [])]
+    catalog = {"schema_dirs": [str(expand_path(folder)) for folder in config["catalog"].get("schema_dirs", [])]}
+    try:
+        return DetailSettings.from_config(detail, config["compliance"], catalog)
+    except (CatalogError, TypeError) as exc:
+        raise ConfigError(f"[catalog.detail]: {exc}") from exc
 
 
 class CatalogTools:
@@ -64,12 +79,20 @@ class CatalogTools:
         self.config = config
         self.use_embedder = use_embedder
         self._settings: CatalogSettings | None = None
+        self._detail: DetailSettings | None = None
 
     @property
     def settings(self) -> CatalogSettings:
         if self._settings is None:
             self._settings = catalog_settings(self.config)
         return self._settings
+
+    @property
+    def detail(self) -> DetailSettings:
+        """The detail pages' settings (`[catalog.detail]`)."""
+        if self._detail is None:
+            self._detail = detail_settings(self.config)
+        return self._detail
 
     @property
     def embed(self):

@@ -252,6 +252,7 @@ class LivecutServer:
             close_event_streams(app)
             self.http.should_exit = True
             await asyncio.wait([http_task], timeout=HTTP_SHUTDOWN_S)
+            await asyncio.to_thread(app.state.api.detail.close)
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:

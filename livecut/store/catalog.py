@@ -225,6 +225,9 @@ def _delete_product(session: Session, product_id: str) -> bool:
         (time.time(), product_id),
     )
     session.execute("DELETE FROM lineups WHERE product = ?", (product_id,))
+    # Its detail page goes with it (0011_detail_pages).
+    session.execute("DELETE FROM detail_renders WHERE product = ?", (product_id,))
+    session.execute("DELETE FROM detail_plans WHERE product = ?", (product_id,))
     return session.execute("DELETE FROM products WHERE id = ?", (product_id,)) == 1
 
 

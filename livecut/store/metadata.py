@@ -33,6 +33,7 @@ from livecut.contracts import (
 from livecut.store.catalog import CatalogStore
 from livecut.store.db import POSTGRES_SCHEMES, Session, StoreError, migrate, open_database
 from livecut.store.dead_letters import DeadLetterStore
+from livecut.store.detail_pages import DetailPageStore
 from livecut.store.distribution import DistributionStore
 from livecut.store.tenancy import DEFAULT_TENANT, VISIBLE_ROOMS, TenancyStore
 
@@ -86,7 +87,7 @@ def build_metadata_store(config: dict[str, Any]) -> MetadataStore:
     return MetadataStore(url)
 
 
-class MetadataStore(TenancyStore, DeadLetterStore, DistributionStore, CatalogStore):
+class MetadataStore(TenancyStore, DeadLetterStore, DistributionStore, CatalogStore, DetailPageStore):
     """A thread-safe store; every method is short and transactional.
 
     `target` is a SQLite file path (or ":memory:") or a postgresql:// URL. Opening applies

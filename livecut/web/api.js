@@ -90,5 +90,16 @@ export const Api = {
   cancelPost: (postId) => api(`/api/posts/${encodeURIComponent(postId)}/cancel`, { method: "POST" }),
   retryPost: (postId, overrideDuplicate) =>
     api(`/api/posts/${encodeURIComponent(postId)}/retry`, { method: "POST", body: { override_duplicate: overrideDuplicate } }),
+  products: () => api("/api/products"),
+  product: (id) => api(`/api/products/${encodeURIComponent(id)}`),
+  confirmStep: (id, step, body) => api(`/api/products/${encodeURIComponent(id)}/steps/${step}`, { method: "POST", body }),
+  exportProduct: (id, platform) => api(`/api/products/${encodeURIComponent(id)}/export${query({ platform })}`, { method: "POST" }),
+  detail: (id) => api(`/api/products/${encodeURIComponent(id)}/detail`),
+  fixRole: (id, path, role) => api(`/api/products/${encodeURIComponent(id)}/detail/images/role`, { method: "POST", body: { path, role } }),
+  editSlot: (id, page, slot, body) =>
+    api(`/api/products/${encodeURIComponent(id)}/detail/pages/${encodeURIComponent(page)}/slots/${encodeURIComponent(slot)}`, { method: "PATCH", body }),
+  removePage: (id, page) => api(`/api/products/${encodeURIComponent(id)}/detail/pages/${encodeURIComponent(page)}`, { method: "DELETE" }),
+  renderDetail: (id, platforms) => api(`/api/products/${encodeURIComponent(id)}/detail/render`, { method: "POST", body: { platforms } }),
+  confirmDetail: (id) => api(`/api/products/${encodeURIComponent(id)}/detail/confirm`, { method: "POST" }),
   markPosted: (postId, url) => api(`/api/posts/${encodeURIComponent(postId)}/mark-posted`, { method: "POST", body: { url } }),
 };

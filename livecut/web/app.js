@@ -5,10 +5,12 @@
 //   #/rooms            rooms: status, RTMP URL and stream key, create, stop
 //   #/replay/<room>    a room's recording with its transcript; clips from any range
 //   #/posts            accounts clips are posted to, and the planned and sent posts
+//   #/products         the tenant's products; #/products/<id> one walked step by step to its export
 import { Api, whenUnauthorized } from "./api.js";
 import { h } from "./dom.js";
 import { connectEvents, disconnectEvents, on } from "./events.js";
 import { mountPosts } from "./posts.js";
+import { mountProduct, mountProducts } from "./products.js";
 import { mountQueue } from "./queue.js";
 import { mountReplay } from "./replay.js";
 import { mountRooms } from "./rooms.js";
@@ -48,10 +50,13 @@ function route() {
   renderHeader(path);
   const params = new URLSearchParams(search);
   const replay = path.match(/^\/replay\/([^/]+)$/);
+  const product = path.match(/^\/products\/([^/]+)$/);
   if (path === "/login") unmountPage = mountLogin(view);
   else if (path === "/rooms") unmountPage = mountRooms(view, context(params));
   else if (path === "/queue") unmountPage = mountQueue(view, context(params));
   else if (path === "/posts") unmountPage = mountPosts(view, context(params));
+  else if (path === "/products") unmountPage = mountProducts(view, context(params));
+  else if (product) unmountPage = mountProduct(view, context(params), decodeURIComponent(product[1]));
   else if (replay) unmountPage = mountReplay(view, context(params), decodeURIComponent(replay[1]));
   else location.replace(HOME);
 }
@@ -69,6 +74,7 @@ function renderHeader(path) {
       link("#/queue", "Queue", path === "/queue"),
       link("#/rooms", "Rooms", path === "/rooms" || path.startsWith("/replay")),
       link("#/posts", "Posts", path === "/posts"),
+      link("#/products", "Products", path.startsWith("/products")),
     ),
     h("span", { class: "spacer" }),
     liveDot,
@@ -152,6 +158,11 @@ const SHORTCUTS = [
   ["shift+A / shift+R", "approve / reject the selected"],
   ["o", "open the clip in its room's replay"],
   ["s", "approve and schedule the clip to an account group"],
+  ["Product", ""],
+  ["j / k", "next / previous detail page"],
+  ["a", "approve the product's current step"],
+  ["e", "edit the page's first text slot (enter saves; only that page re-renders)"],
+  ["d / r / c / x", "remove the page / render / confirm the detail page / export"],
   ["Trim and replay", ""],
   ["[ / ]", "set in / out at the playhead"],
   ["enter", "re-render the trimmed clip"],
