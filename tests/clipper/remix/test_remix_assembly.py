@@ -9,9 +9,9 @@ from pathlib import Path
 
 from clipper_helpers import decode_all, parse_srt
 from PIL import Image
-from remix_helpers import TEST_ASSEMBLY, TEST_PLAN, script
+from remix_helpers import PRODUCT, TEST_ASSEMBLY, TEST_PLAN, script
 
-from clipper.remix import read_manifest, shared_fraction
+from clipper.remix import MICRO_DETAIL, AssembleOptions, PlanOptions, assemble, plan, read_manifest, shared_fraction
 
 FIELDS = {"variant_id", "video", "cover", "captions", "duration", "product", "signature", "segments"}
 
@@ -93,3 +93,15 @@ def test_cover_has_the_output_size(batch):
     for variant in variants:
         with Image.open(out_dir / variant.cover) as cover:
             assert cover.size == TEST_ASSEMBLY.size
+
+
+def test_the_micro_detail_preset_makes_a_3_4_video_of_10_to_60_s_with_captions(footage, image_footage, tmp_path):
+    """Taobao 微详情 (issue 16 item 4): the product's footage and images as one 3:4 video with captions."""
+    duration = MICRO_DETAIL["duration"]
+    result = plan([footage, image_footage], PlanOptions(variants=1, duration=duration, seed=5, product=PRODUCT))
+    options = AssembleOptions(aspect=str(MICRO_DETAIL["aspect"]), width=240, fps=15, preset="ultrafast")
+    (variant,), _ = assemble(result, tmp_path, options)
+    video = decode_all(tmp_path / variant.video, "video")
+    assert (video.width, video.height) == (240, 320)
+    assert duration[0] <= variant.duration <= duration[1]
+    assert variant.captions and (tmp_path / variant.captions).read_text(encoding="utf-8").strip()
