@@ -14,6 +14,7 @@ import re
 import sqlite3
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -43,7 +44,7 @@ class Session(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
 
 
-class Database:
+class Database(ABC):
     """One connection behind a lock. `query` returns rows, `execute` the number of rows changed."""
 
     dialect = ""
@@ -62,20 +63,24 @@ class Database:
     def _statement(self, run: Callable[[], T]) -> T:
         return run()
 
+    @abstractmethod
     def transaction(self, body: Callable[[Session], T]) -> T:
-        raise NotImplementedError
+        """Each database kind provides it."""
 
+    @abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        """Each database kind provides it."""
 
-    def lock_migrations(self, session: Session) -> None:
+    def lock_migrations(self, session: Session) -> None:  # noqa: B027 - a no-op by default: SQLite needs no lock
         """Keep other processes from migrating until this transaction ends."""
 
+    @abstractmethod
     def _query(self, sql: str, params: Sequence[Any]) -> Rows:
-        raise NotImplementedError
+        """Each database kind provides it."""
 
+    @abstractmethod
     def _execute(self, sql: str, params: Sequence[Any]) -> int:
-        raise NotImplementedError
+        """Each database kind provides it."""
 
 
 class _Unlocked:
@@ -214,7 +219,7 @@ class PostgresDatabase(Database):
             self._committing = True
         return result
 
-    def lock_migrations(self, session: Session) -> None:
+    def lock_migrations(self, session: Session) -> None:  # noqa: B027 - a no-op by default: SQLite needs no lock
         session.query("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK_KEY,))
 
     def close(self) -> None:
