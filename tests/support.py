@@ -4,6 +4,7 @@ registers the fixtures. (Not imported as `conftest`: nested test folders have co
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -11,11 +12,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -248,3 +250,25 @@ def settled(api: Api, room_id: str) -> bool:
         and room["processed_to"] >= room["duration_s"] - 0.01
         and room["counters"]["rendering"] == 0
     )
+
+
+@contextlib.contextmanager
+def serving(app) -> Iterator[str]:  # noqa: ANN001 - a FastAPI app
+    """`app` on a free 127.0.0.1 port in a uvicorn thread, for browser tests; yields its base URL."""
+    import uvicorn
+
+    from livecut.api import close_event_streams
+
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    config.timeout_graceful_shutdown = 2
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: server.started, timeout=20, what="uvicorn to start", every=0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        close_event_streams(app)  # the page's event stream would keep uvicorn waiting
+        server.should_exit = True
+        thread.join(10)

@@ -4,17 +4,14 @@ clip from the queue with `s`, sees the plan on the Posts page and cancels it; an
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
-from support import free_port
+from support import serving
 
-from livecut.api import close_event_streams, create_app
+from livecut.api import create_app
 from livecut.auth import hash_password
 from livecut.bus import MemoryBus
 from livecut.contracts import ClipReady
@@ -55,20 +52,8 @@ def site(tmp_path) -> Iterator[tuple[str, MetadataStore]]:
     )
     settings = DistributionSettings(handoff_dir=tmp_path / "handoff")
     app = create_app(store, media, None, "", bus=MemoryBus(), web_dir=REPO / "livecut" / "web", distribution=settings)
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    config.timeout_graceful_shutdown = 2
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", store
-    close_event_streams(app)  # the page's event stream would keep uvicorn waiting
-    server.should_exit = True
-    thread.join(10)
+    with serving(app) as base:
+        yield base, store
     store.close()
 
 

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from support import free_port
+from support import serving
 
-from livecut.api import catalog_work, close_event_streams, create_app
+from livecut.api import catalog_work, create_app
 from livecut.auth import hash_password
 from livecut.bus import MemoryBus
 from livecut.config import load_config
@@ -55,20 +52,8 @@ def site(tmp_path) -> Iterator[tuple[str, MetadataStore, LocalMediaStore, str]]:
     extraction = catalog_work.extract_product(store, media, tools, product, None)
     store.update_product(product["id"], {"extraction": extraction, "attributes": cardigan["attributes"]})
     app = create_app(store, media, None, "", bus=MemoryBus(), web_dir=REPO / "livecut" / "web", catalog=tools)
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    config.timeout_graceful_shutdown = 2
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", store, media, product["id"]
-    close_event_streams(app)
-    server.should_exit = True
-    thread.join(10)
+    with serving(app) as base:
+        yield base, store, media, product["id"]
     app.state.api.detail.close()
     store.close()
 
