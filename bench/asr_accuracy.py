@@ -1,7 +1,9 @@
 """Transcription accuracy: character error rate (Mandarin) and word error rate (English) of the
 committed samples against their scripts, with and without each of the room-vocabulary steps.
 
-    .venv/bin/python bench/asr_accuracy.py [--beam N] [--show]
+    .venv/bin/python bench/asr_accuracy.py [--beam N] [--show] [--config FILE]
+
+(asr.pack_window_s = 0 in FILE measures one speech chunk per Whisper window, as before packing.)
 
 Columns (every one compares with the script in readable number form, "原价599", "80%"):
   verbatim   no step, against the script as written (Chinese numerals): the old figure
@@ -55,8 +57,12 @@ def main() -> None:
     parser.add_argument(
         "--skip-hotwords", action="store_true", help="one Whisper pass per sample (hotwords columns: -)"
     )
+    parser.add_argument(
+        "--no-products", action="store_true", help="leave zh_heldout's catalog terms out of its room's lexicon"
+    )
+    parser.add_argument("--config", type=Path, default=None, help="a config.toml merged over the defaults")
     args = parser.parse_args()
-    config = load_config()
+    config = load_config(args.config)
     settings = transcriber_settings(config)
     if args.beam is not None:
         settings = dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, beam_size=args.beam))

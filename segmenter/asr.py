@@ -1,9 +1,10 @@
-"""Speech recognition of one speech chunk with faster-whisper.
+"""Speech recognition of speech chunks with faster-whisper.
 
-Each chunk is recognised on its own: its language is detected (restricted to the
-configured languages) unless forced, the prompt matches that language, and Chinese
-comes out in simplified characters (prompt, then OpenCC t2s). Whisper's well-known
-hallucinations on music and silence are dropped.
+Chunks that are ready together are packed into shared 30 s windows (window_packing), one
+room's chunks per window, and the windows decoded in batches. Each window's language is
+detected (restricted to the configured languages) unless forced, the prompt matches that
+language, and Chinese comes out in simplified characters (prompt, then OpenCC t2s).
+Whisper's well-known hallucinations on music and silence are dropped.
 """
 
 from __future__ import annotations
@@ -12,12 +13,21 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from faster_whisper import WhisperModel
 from opencc import OpenCC
 
 from livecut.contracts import Word
 from segmenter.speech_chunker import SpeechChunk
-from segmenter.whisper_window import DecodeSettings, WindowDecoder, WindowSegment, WindowWord
+from segmenter.whisper_window import (
+    DecodeSettings,
+    WindowDecoder,
+    WindowRequest,
+    WindowResult,
+    WindowSegment,
+    WindowWord,
+)
+from segmenter.window_packing import PackedWindow, PackingSettings, pack
 
 _NOT_TEXT = re.compile(r"[\s\W_]+", re.UNICODE)
 
@@ -35,12 +45,25 @@ class AsrSettings:
     initial_prompts: dict[str, str] = field(default_factory=dict)
     hallucinations: tuple[str, ...] = ()
     min_segment_probability: float = 0.5
+    packing: PackingSettings = field(default_factory=PackingSettings)
+    # Windows per encoder and decoder call.
+    batch_windows: int = 8
 
 
 @dataclass
 class RecognizedChunk:
     lang: str
     words: list[Word]
+
+
+@dataclass(frozen=True)
+class ChunkRequest:
+    """A chunk to recognise, the stream (room) it belongs to, and that room's hotwords per language.
+    Only chunks of one stream share a window: one speaker, one language, one prompt."""
+
+    chunk: SpeechChunk
+    stream: str = ""
+    hotwords: dict[str, str] | None = None
 
 
 class SpeechRecognizer:
@@ -60,14 +83,55 @@ class SpeechRecognizer:
 
     def recognize(self, chunk: SpeechChunk, hotwords: dict[str, str] | None = None) -> RecognizedChunk:
         """`hotwords`: per language, the room's words Whisper should expect (the recognizer is shared by rooms)."""
+        return self.recognize_many([ChunkRequest(chunk, hotwords=hotwords)])[0]
+
+    def recognize_many(self, requests: list[ChunkRequest]) -> list[RecognizedChunk]:
+        """Each chunk's words, in the order given. A stream's chunks are packed into shared
+        windows in the order given: give them in media-time order."""
+        streams: dict[str, list[int]] = {}
+        for index, request in enumerate(requests):
+            streams.setdefault(request.stream, []).append(index)
+        windows: list[tuple[PackedWindow, list[int], dict[str, str] | None]] = []
+        for indexes in streams.values():
+            for window in self._pack([requests[i].chunk.samples for i in indexes]):
+                windows.append((window, indexes, requests[indexes[0]].hotwords))
         languages = (self.settings.language,) if self.settings.language else self.settings.languages
-        result = self.decoder.decode(chunk.samples, languages, self.settings.initial_prompts, hotwords)
-        words: list[Word] = []
+        decoded = self.decoder.decode_many(
+            [WindowRequest(w.samples, languages, self.settings.initial_prompts, h) for w, _, h in windows],
+            batch_size=self.settings.batch_windows,
+        )
+        recognized: dict[int, RecognizedChunk] = {}
+        for (window, indexes, _), result in zip(windows, decoded, strict=True):
+            for placement, words in self._split(window, result).items():
+                index = indexes[placement]
+                recognized[index] = RecognizedChunk(result.lang, self._words(requests[index].chunk, words, result.lang))
+        return [recognized[i] for i in range(len(requests))]
+
+    def _pack(self, chunks: list[np.ndarray]) -> list[PackedWindow]:
+        if self.settings.packing.window_s:
+            return pack(chunks, self.settings.packing)
+        return [pack([chunk], self.settings.packing)[0] for chunk in chunks]
+
+    def _split(self, window: PackedWindow, result: WindowResult) -> dict[int, list[WindowWord]]:
+        """The window's words that are speech, per chunk (its number in the window's group), on the chunk's timeline."""
+        words: dict[int, list[WindowWord]] = {p.index: [] for p in window.placements}
         for segment in result.segments:
             if self._is_noise(segment):
                 continue
-            words.extend(self._word(chunk.t0, w, result.lang) for w in segment.words)
-        return RecognizedChunk(lang=result.lang, words=[w for w in words if w.text.strip()])
+            for word in segment.words:
+                placement = window.owner(word.start, word.end)
+                shifted = WindowWord(
+                    max(0.0, word.start - placement.start),
+                    max(0.0, word.end - placement.start),
+                    word.word,
+                    word.probability,
+                )
+                words[placement.index].append(shifted)
+        return words
+
+    def _words(self, chunk: SpeechChunk, words: list[WindowWord], lang: str) -> list[Word]:
+        timed = [self._word(chunk.t0, w, lang) for w in words]
+        return [w for w in timed if w.text.strip()]
 
     def _is_noise(self, segment: WindowSegment) -> bool:
         if (

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from livecut.contracts import AudioChunk, ClipRequest, EndOfStream, Utterance
+from segmenter.asr import ChunkRequest, RecognizedChunk
 from segmenter.segment_builder import SegmentBuilder
+from segmenter.speech_chunker import SpeechChunk
 from segmenter.transcriber import Transcriber
 
 # Audio replayed before the first word the segment builder still holds, so VAD sees its onset as the first worker did.
@@ -31,11 +33,22 @@ class RoomSpeech:
 
     def hear(self, chunks: Iterable[AudioChunk]) -> list[Utterance]:
         """The utterances that these chunks complete (speech still open stays in the VAD buffer)."""
-        return [utterance for chunk in chunks for utterance in self.transcriber.feed(chunk)]
+        return self.transcriber.recognize(self.listen(chunks))
 
     def finish(self, end: EndOfStream) -> list[Utterance]:
         """The utterances still open in the VAD buffer at the end of the stream."""
-        return list(self.transcriber.feed(end))
+        return self.transcriber.recognize(self.listen([end]))
+
+    def listen(self, events: Iterable[AudioChunk | EndOfStream]) -> list[SpeechChunk]:
+        """The speech chunks these events close, to recognise later (perhaps with other rooms')."""
+        return [chunk for event in events for chunk in self.transcriber.listen(event)]
+
+    def understand(self, recognized: list[RecognizedChunk]) -> list[Utterance]:
+        """The utterances of the chunks `listen` gave, from what the recogniser heard in each."""
+        return self.transcriber.understand(recognized)
+
+    def requests(self, chunks: list[SpeechChunk]) -> list[ChunkRequest]:
+        return self.transcriber.requests(chunks)
 
     def segment(self, utterances: list[Utterance]) -> list[ClipRequest]:
         """Label the utterances and feed them to the topic runs; the clip requests that closes."""

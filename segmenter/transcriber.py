@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from livecut.contracts import AudioChunk, EndOfStream, Utterance
-from segmenter.asr import AsrSettings, SpeechRecognizer
+from segmenter.asr import AsrSettings, ChunkRequest, RecognizedChunk, SpeechRecognizer
 from segmenter.room_vocabulary import RoomVocabulary, VocabularySettings
 from segmenter.speech_chunker import SpeechChunk, SpeechChunker, VadSettings
 from segmenter.utterances import UtteranceSettings, split_utterances
@@ -42,30 +42,55 @@ class Transcriber:
         self.recognizer = recognizer or SpeechRecognizer(settings.asr)
         self.vocabulary = RoomVocabulary(settings.vocabulary, product_terms)
         self.chunker = SpeechChunker(settings.vad)
+        self.room = ""
         # (end time, wall-clock arrival) of recent audio, to date when each utterance's last word arrived.
         self.arrivals: deque[tuple[float, float]] = deque(maxlen=256)
 
-    def feed(self, event: AudioChunk | EndOfStream) -> Iterator[Utterance]:
+    @property
+    def hotwords(self) -> dict[str, str] | None:
+        return self.vocabulary.hotwords
+
+    def listen(self, event: AudioChunk | EndOfStream) -> list[SpeechChunk]:
+        """The speech chunks this event closes (voice activity only; nothing is recognised yet)."""
+        self.room = event.room
         if isinstance(event, EndOfStream):
-            chunks = self.chunker.flush()
-        else:
-            self.arrivals.append((event.t1, event.received_at))
-            chunks = self.chunker.feed(event)
-        for chunk in chunks:
-            yield from self._utterances(chunk, event.room)
+            return self.chunker.flush()
+        self.arrivals.append((event.t1, event.received_at))
+        return self.chunker.feed(event)
 
-    def transcribe(self, events: Iterable[AudioChunk | EndOfStream]) -> Iterator[Utterance]:
-        """Lazily transcribe a whole stream of events."""
-        for event in events:
-            yield from self.feed(event)
-
-    def _utterances(self, chunk: SpeechChunk, room: str) -> list[Utterance]:
-        recognized = self.recognizer.recognize(chunk, self.vocabulary.hotwords)
-        utterances = split_utterances(recognized.words, room, recognized.lang, self.settings.utterance)
+    def understand(self, recognized: list[RecognizedChunk]) -> list[Utterance]:
+        """The utterances of the chunks `listen` gave, from what the recogniser heard in each (in order)."""
+        utterances: list[Utterance] = []
+        for heard in recognized:
+            utterances += split_utterances(heard.words, self.room, heard.lang, self.settings.utterance)
         for utterance in utterances:
             self.vocabulary.apply(utterance)
             utterance.received_at = self._arrival_of(utterance.t1)
         return utterances
+
+    def recognize(self, chunks: list[SpeechChunk]) -> list[Utterance]:
+        """Recognise `chunks` together (they may share Whisper windows) and return their utterances."""
+        if not chunks:
+            return []
+        return self.understand(self.recognizer.recognize_many(self.requests(chunks)))
+
+    def requests(self, chunks: list[SpeechChunk]) -> list[ChunkRequest]:
+        """What to ask the (shared) recogniser for these chunks of this room."""
+        return [ChunkRequest(chunk, self.room, self.hotwords) for chunk in chunks]
+
+    def feed(self, event: AudioChunk | EndOfStream) -> Iterator[Utterance]:
+        yield from self.recognize(self.listen(event))
+
+    def transcribe(self, events: Iterable[AudioChunk | EndOfStream]) -> Iterator[Utterance]:
+        """Lazily transcribe a whole stream of events, a window's worth of speech at a time."""
+        waiting: list[SpeechChunk] = []
+        window_s = self.recognizer.settings.packing.window_s
+        for event in events:
+            waiting += self.listen(event)
+            if isinstance(event, EndOfStream) or sum(c.t1 - c.t0 for c in waiting) >= window_s:
+                yield from self.recognize(waiting)
+                waiting = []
+        yield from self.recognize(waiting)
 
     def _arrival_of(self, t: float) -> float:
         """Wall-clock time the audio at media time `t` arrived, assuming it streamed in real time."""

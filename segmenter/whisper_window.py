@@ -11,16 +11,20 @@ word alignment, and a retry at a higher temperature only when the text repeats i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
+import ctranslate2
 import numpy as np
 from faster_whisper import WhisperModel
 from faster_whisper.audio import pad_or_trim
 from faster_whisper.tokenizer import Tokenizer
-from faster_whisper.transcribe import TranscriptionOptions, get_suppressed_tokens
+from faster_whisper.transcribe import TranscriptionOptions, get_compression_ratio, get_suppressed_tokens
 
 PREPEND_PUNCTUATIONS = "\"'“¿([{-"
 APPEND_PUNCTUATIONS = "\"'.。,，!！?？:：”)]}、"
+# The first timestamp Whisper may give (faster-whisper's max_initial_timestamp).
+MAX_INITIAL_TIMESTAMP_S = 1.0
 
 
 @dataclass
@@ -53,6 +57,30 @@ class DecodeSettings:
     compression_ratio_threshold: float = 2.4
 
 
+@dataclass(frozen=True)
+class WindowRequest:
+    """One window to decode. `languages`: one forces it; several restrict detection to them, in
+    order of preference. `prompts` and `hotwords` are per language; hotwords enter the prompt as
+    faster-whisper's `transcribe(hotwords=...)` puts them (after <|startofprev|>, before the
+    initial prompt)."""
+
+    samples: np.ndarray
+    languages: tuple[str, ...]
+    prompts: dict[str, str]
+    hotwords: dict[str, str] | None = None
+
+
+@dataclass
+class _Pending:
+    """A request on its way through a batch: its frames, language, tokenizer, options and prompt."""
+
+    frames: int
+    lang: str
+    tokenizer: Tokenizer
+    options: TranscriptionOptions
+    prompt: list[int]
+
+
 class WindowDecoder:
     def __init__(self, model: WhisperModel, settings: DecodeSettings) -> None:
         self.model = model
@@ -66,43 +94,112 @@ class WindowDecoder:
         prompts: dict[str, str],
         hotwords: dict[str, str] | None = None,
     ) -> WindowResult:
-        """`languages`: one forces it; several restrict detection to them, in order of preference.
-        `prompts` and `hotwords` are per language; hotwords enter the prompt as faster-whisper's
-        `transcribe(hotwords=...)` puts them (after <|startofprev|>, before the initial prompt)."""
-        features = self.model.feature_extractor(samples)
-        frames = min(features.shape[-1] - 1, self.max_frames)
-        encoder_output = self.model.encode(pad_or_trim(features[:, :frames]))
-        lang = self._language(encoder_output, languages)
+        return self.decode_many([WindowRequest(samples, languages, prompts, hotwords)])[0]
+
+    def decode_many(self, requests: list[WindowRequest], batch_size: int = 8) -> list[WindowResult]:
+        """Decode the windows `batch_size` at a time: one encoder call and, for windows that share
+        a prompt, one greedy (or beam) decoding call per batch. A window whose text repeats itself
+        is decoded again on its own at the higher temperatures."""
+        results: list[WindowResult] = []
+        for start in range(0, len(requests), max(1, batch_size)):
+            results += self._decode_batch(requests[start : start + max(1, batch_size)])
+        return results
+
+    def _decode_batch(self, requests: list[WindowRequest]) -> list[WindowResult]:
+        features = [self.model.feature_extractor(r.samples) for r in requests]
+        frames = [min(f.shape[-1] - 1, self.max_frames) for f in features]
+        stacked = np.stack([pad_or_trim(f[:, :n]) for f, n in zip(features, frames, strict=True)])
+        encoder_output = self.model.encode(stacked)
+        # Each window's own encoder output, for what runs per window (fallback, alignment).
+        encoded = np.asarray(encoder_output)
+        langs = self._languages(encoder_output, requests)
+        pending = [self._pending(r, n, lang) for r, n, lang in zip(requests, frames, langs, strict=True)]
+        decoded = self._generate(encoded, pending)
+        return [self._result(encoded[i : i + 1], p, *decoded[i]) for i, p in enumerate(pending)]
+
+    def _pending(self, request: WindowRequest, frames: int, lang: str) -> _Pending:
         tokenizer = Tokenizer(self.model.hf_tokenizer, self.model.model.is_multilingual, "transcribe", lang)
-        options = self._options(tokenizer, prompts.get(lang) or None)
+        options = self._options(tokenizer, request.prompts.get(lang) or None)
         prompt = self.model.get_prompt(
             tokenizer,
             self._prompt_tokens(tokenizer, options.initial_prompt),
-            hotwords=(hotwords or {}).get(lang) or None,
+            hotwords=(request.hotwords or {}).get(lang) or None,
         )
-        result, avg_logprob, _, _ = self.model.generate_with_fallback(encoder_output, prompt, tokenizer, options)
-        duration = frames * self.model.feature_extractor.time_per_frame
+        return _Pending(frames, lang, tokenizer, options, prompt)
+
+    def _generate(self, encoded: np.ndarray, pending: list[_Pending]) -> list[tuple[Any, float]]:
+        """(generation result, average log-probability) per window. CTranslate2 decodes a batch only
+        when every prompt puts <|startoftranscript|> at the same place: windows go by prompt."""
+        by_prompt: dict[tuple[int, ...], list[int]] = {}
+        for index, p in enumerate(pending):
+            by_prompt.setdefault(tuple(p.prompt), []).append(index)
+        decoded: dict[int, tuple[Any, float]] = {}
+        for prompt, indexes in by_prompt.items():
+            batch = _storage(encoded[indexes])
+            options = pending[indexes[0]].options
+            results = self.model.model.generate(batch, [list(prompt)] * len(indexes), **self._first_try(options))
+            for index, result in zip(indexes, results, strict=True):
+                decoded[index] = self._checked(encoded[index : index + 1], pending[index], result)
+        return [decoded[i] for i in range(len(pending))]
+
+    def _first_try(self, options: TranscriptionOptions) -> dict[str, Any]:
+        """generate()'s arguments at the first temperature, as faster-whisper's fallback passes them."""
+        return {
+            "beam_size": options.beam_size,
+            "patience": options.patience,
+            "length_penalty": options.length_penalty,
+            "repetition_penalty": options.repetition_penalty,
+            "no_repeat_ngram_size": options.no_repeat_ngram_size,
+            "max_length": self.model.max_length,
+            "return_scores": True,
+            "return_no_speech_prob": True,
+            "suppress_blank": options.suppress_blank,
+            "suppress_tokens": options.suppress_tokens,
+            "max_initial_timestamp_index": int(round(options.max_initial_timestamp / self.model.time_precision)),
+        }
+
+    def _checked(self, encoded: np.ndarray, pending: _Pending, result: Any) -> tuple[Any, float]:
+        """The first-temperature result, or, when its text is too repetitive to be speech, the
+        best of the higher temperatures (faster-whisper's fallback, on this window alone)."""
+        tokens = result.sequences_ids[0]
+        avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
+        ratio = get_compression_ratio(pending.tokenizer.decode(tokens).strip())
+        higher = self.settings.temperatures[1:]
+        if ratio <= self.settings.compression_ratio_threshold or not higher:
+            return result, avg_logprob
+        options = replace(pending.options, temperatures=list(higher))
+        retried, retried_logprob, _, _ = self.model.generate_with_fallback(
+            _storage(encoded), pending.prompt, pending.tokenizer, options
+        )
+        return retried, retried_logprob
+
+    def _result(self, encoded: np.ndarray, pending: _Pending, result: Any, avg_logprob: float) -> WindowResult:
+        tokenizer, frames = pending.tokenizer, pending.frames
         segments, _, _ = self.model._split_segments_by_timestamps(
             tokenizer=tokenizer,
             tokens=result.sequences_ids[0],
             time_offset=0.0,
             segment_size=frames,
-            segment_duration=duration,
+            segment_duration=frames * self.model.feature_extractor.time_per_frame,
             seek=0,
         )
         if segments:
             self.model.add_word_timestamps(
-                [segments], tokenizer, encoder_output, frames, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS, 0.0
+                [segments], tokenizer, _storage(encoded), frames, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS, 0.0
             )
-        return WindowResult(lang, [self._segment(s, tokenizer, result, avg_logprob) for s in segments])
+        return WindowResult(pending.lang, [self._segment(s, tokenizer, result, avg_logprob) for s in segments])
 
-    def _language(self, encoder_output, languages: tuple[str, ...]) -> str:
+    def _languages(self, encoder_output: Any, requests: list[WindowRequest]) -> list[str]:
+        if all(len(r.languages) == 1 for r in requests) or not self.model.model.is_multilingual:
+            return [r.languages[0] if len(r.languages) == 1 else "en" for r in requests]
+        detected = self.model.model.detect_language(encoder_output)
+        return [self._language(ranked, r.languages) for ranked, r in zip(detected, requests, strict=True)]
+
+    @staticmethod
+    def _language(ranked: list[tuple[str, float]], languages: tuple[str, ...]) -> str:
         if len(languages) == 1:
             return languages[0]
-        if not self.model.model.is_multilingual:
-            return "en"
-        ranked = [token[2:-2] for token, _ in self.model.model.detect_language(encoder_output)[0]]
-        allowed = [lang for lang in ranked if lang in languages]
+        allowed = [token[2:-2] for token, _ in ranked if token[2:-2] in languages]
         return allowed[0] if allowed else languages[0]
 
     @staticmethod
@@ -130,7 +227,7 @@ class WindowDecoder:
             suppress_blank=True,
             suppress_tokens=get_suppressed_tokens(tokenizer, [-1]),
             without_timestamps=False,
-            max_initial_timestamp=1.0,
+            max_initial_timestamp=MAX_INITIAL_TIMESTAMP_S,
             word_timestamps=True,
             prepend_punctuations=PREPEND_PUNCTUATIONS,
             append_punctuations=APPEND_PUNCTUATIONS,
@@ -149,3 +246,8 @@ class WindowDecoder:
             avg_logprob=avg_logprob,
             words=[WindowWord(w["start"], w["end"], w["word"], w["probability"]) for w in segment.get("words", [])],
         )
+
+
+def _storage(encoded: np.ndarray) -> ctranslate2.StorageView:
+    """Encoder outputs (a slice of a batch) as CTranslate2 takes them; the array must outlive the view."""
+    return ctranslate2.StorageView.from_array(np.ascontiguousarray(encoded))

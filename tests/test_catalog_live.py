@@ -75,19 +75,19 @@ class ScriptedTranscribe(TranscribeStage):
         super().__init__(services)
         self.script = script
 
-    def _decode(self, state, fragment: Fragment, start: float) -> list[Fragment]:
+    def _listen_to(self, state, fragment: Fragment, start: float) -> list[Fragment]:
+        state.last_seq, state.last_t0 = fragment.seq, fragment.t0
         return [fragment]
 
-    def _hear(self, state, fragments: list) -> list[Utterance]:
-        heard = []
-        for fragment in fragments:
-            if isinstance(fragment, Fragment):
-                heard += [_copy(u) for u in self.script if fragment.t0 <= u.t1 < fragment.t1]
-        return heard
+    def _listen_to_end(self, state, end) -> list:
+        return []
+
+    def _recognize(self, listened: list) -> list[list[Utterance]]:
+        return [[_copy(u, f.room) for f in one.chunks for u in self.script if f.t0 <= u.t1 < f.t1] for one in listened]
 
 
-def _copy(utterance: Utterance) -> Utterance:
-    return Utterance(utterance.room, utterance.t0, utterance.t1, utterance.text, utterance.lang)
+def _copy(utterance: Utterance, room: str) -> Utterance:
+    return Utterance(room, utterance.t0, utterance.t1, utterance.text, utterance.lang)
 
 
 @pytest.fixture
@@ -248,3 +248,37 @@ def test_the_lineup_joins_the_rooms_whisper_vocabulary(live):
     assert "1号链接" in hotwords
     title_words = [w for w in terms if w not in ("1号链接", "2号链接")]
     assert title_words and all(w in hotwords for w in title_words[:3])
+
+
+def test_fragments_of_several_rooms_handled_in_batches_give_what_one_at_a_time_gives(live):
+    """The stage batches the fragments that wait (livecut serve behind, or a recorded file): two
+    rooms' fragments interleaved in batches of 7, ends included, make each room's utterances,
+    products and clips exactly as the same fragments one at a time."""
+    store, room, services, script = live
+    fragments = fragments_of(room, script)
+    alone, alone_requests = run(ScriptedTranscribe(services, script), room, fragments, end=fragments[-1].t1)
+
+    lineup = [(e["link"], e["product"]["id"]) for e in store.lineup(room)]
+    others = [store.create_room(f"batched {i}", "push", tenant="brand-a", brand="Lumi").id for i in range(2)]
+    events: list[tuple[str, Fragment | EndOfStream]] = []
+    for other in others:
+        store.set_lineup(other, lineup)
+    for fragment in fragments:
+        for other in others:
+            copy = Fragment(other, fragment.seq, fragment.t0, fragment.t1, fragment.uri.replace(room, other))
+            store.add_fragment(copy)
+            events.append((other, copy))
+    events += [(other, EndOfStream(other, fragments[-1].t1)) for other in others]
+    stage = ScriptedTranscribe(services, script)
+    emitted = [e for start in range(0, len(events), 7) for e in stage.handle_batch(events[start : start + 7])]
+
+    def spans(requests: list[ClipRequest]) -> list[tuple]:
+        return [(r.t0, r.t1, r.label, r.sublabel, r.product) for r in requests]
+
+    for other in others:
+        utterances = [e for topic, key, e in emitted if topic == topics.UTTERANCES and key == other]
+        requests = [e for topic, key, e in emitted if topic == topics.CLIP_REQUESTS and key == other]
+        assert product_said(utterances) == product_said(alone)
+        assert spans(requests) == spans(alone_requests)
+        assert store.room(other).processed_to == store.room(room).processed_to
+    assert not stage.rooms, "every room's state is dropped at its end"

@@ -191,3 +191,42 @@ def test_dead_letters_survive_on_disk(tmp_path: Path):
     MetadataStore(path).add_dead_letter("transcribe", "room-9", Note("x"), "RuntimeError: boom")
     (letter,) = MetadataStore(path).dead_letters()
     assert (letter["stage"], letter["event_key"], letter["reason"]) == ("transcribe", "room-9", "RuntimeError: boom")
+
+
+class BatchDoubler(Doubler):
+    """A Doubler that also takes batches: a batch holding "poison" fails as a whole."""
+
+    batch_size = 8
+
+    def __init__(self, failures: dict[str, int]) -> None:
+        super().__init__(failures)
+        self.batches: list[list[str]] = []
+
+    def handle_batch(self, items: list[tuple[str, Note]]) -> list[Emit]:
+        self.batches.append([event.text for _, event in items])
+        if any(event.text == "poison" for _, event in items):
+            raise ValueError("cannot double poison")
+        return [(topics.CLIPS, key, Note(event.text * 2)) for key, event in items]
+
+
+def test_events_waiting_together_are_handled_as_one_batch_in_order():
+    store = MetadataStore(":memory:")
+    stage = BatchDoubler({})
+    texts = [f"n{i}" for i in range(12)]
+    made = asyncio.run(run_notes(stage, store, texts))
+    assert made == [t * 2 for t in texts]
+    assert [t for batch in stage.batches for t in batch] == texts
+    assert max(len(batch) for batch in stage.batches) > 1, stage.batches
+    assert all(len(batch) <= stage.batch_size for batch in stage.batches)
+
+
+def test_a_failed_batch_is_handled_event_by_event_so_only_the_bad_one_is_dead_lettered():
+    store = MetadataStore(":memory:")
+    stage = BatchDoubler({})
+    before = dead_letter_count()
+    made = asyncio.run(run_notes(stage, store, ["a", "poison", "b"]))
+    assert made == ["aa", "bb"]
+    assert any("poison" in batch and len(batch) > 1 for batch in stage.batches)
+    assert [text for text, _ in stage.given_up] == ["poison"]
+    assert dead_letter_count() == before + 1
+    assert [d["event_key"] for d in store.dead_letters()] == ["room-1"]

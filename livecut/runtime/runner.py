@@ -9,6 +9,9 @@ rest, the same way for every role, in one process or many:
 - blocking work runs on the stage's own single thread, so the event loop that serves the API
   and RTMP stays free and one room's events are handled in order;
 - the log context (room, role) and the stage's error count and dead letters in the metrics;
+- batches, for a stage that has `handle_batch` and `batch_size`: the events already waiting
+  (up to batch_size) are handed over together, each room's in order; if the batch fails, its
+  events are handled again one by one under the error policy, so one bad event fails alone;
 - the error policy: an event whose handling raises is tried again with backoff, up to
   `policy.attempts` times (an error in `policy.permanent` is not retried); then it is
   dead-lettered: the stage's `give_up` records the outcome (a clip becomes `failed` with the
@@ -35,6 +38,8 @@ log = logging.getLogger(__name__)
 
 # (topic, key, event) a stage wants published.
 Emit = tuple[str, str, Any]
+# How long a batch waits for one more event that is not there yet.
+BATCH_WAIT_S = 0.005
 
 
 @dataclass(frozen=True)
@@ -77,14 +82,43 @@ class StageRunner:
     async def run(self) -> None:
         try:
             while True:
-                key, event = await self.subscription.get()
+                items = [await self.subscription.get()]
+                items += await self._waiting(getattr(self.stage, "batch_size", 1) - 1)
                 try:
-                    with log_context(room=key, role=self.stage.name):
-                        await self._process(key, event)
+                    if len(items) == 1:
+                        with log_context(room=items[0][0], role=self.stage.name):
+                            await self._process(*items[0])
+                    else:
+                        with log_context(role=self.stage.name):
+                            await self._process_batch(items)
                 finally:
-                    self.subscription.task_done()
+                    for _ in items:
+                        self.subscription.task_done()
         finally:
             self.thread.shutdown(wait=False, cancel_futures=True)
+
+    async def _waiting(self, limit: int) -> list[tuple[str, Any]]:
+        """Up to `limit` more events that are already there (none for a stage without batches)."""
+        items: list[tuple[str, Any]] = []
+        while len(items) < limit:
+            try:
+                # A get() cancelled by the timeout hands out nothing: the subscriptions are cancel-safe.
+                items.append(await asyncio.wait_for(self.subscription.get(), BATCH_WAIT_S))
+            except TimeoutError:
+                break
+        return items
+
+    async def _process_batch(self, items: list[tuple[str, Any]]) -> None:
+        try:
+            outputs = await self._on_thread(self.stage.handle_batch, items)  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001 - each event gets its own tries below
+            log.warning("%s: a batch of %d failed (%s); handling each event alone", self.stage.name, len(items), exc)
+            for key, event in items:
+                with log_context(room=key):
+                    await self._process(key, event)
+            return
+        for topic, out_key, out_event in outputs:
+            await self.bus.publish(topic, out_key, out_event)
 
     async def _process(self, key: str, event: Any) -> None:
         policy = self.stage.policy

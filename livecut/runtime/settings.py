@@ -17,6 +17,7 @@ from segmenter.taxonomy import load_taxonomy
 from segmenter.transcriber import TranscriberSettings
 from segmenter.utterances import UtteranceSettings
 from segmenter.whisper_models import resolve_whisper_model
+from segmenter.window_packing import PackingSettings
 
 
 def transcriber_settings(config: dict[str, Any]) -> TranscriberSettings:
@@ -35,6 +36,8 @@ def transcriber_settings(config: dict[str, Any]) -> TranscriberSettings:
             initial_prompts={"zh": asr["initial_prompt_zh"], "en": asr["initial_prompt_en"]},
             hallucinations=tuple(asr["hallucinations"]),
             min_segment_probability=asr["min_segment_probability"],
+            packing=PackingSettings(window_s=asr["pack_window_s"], gap_s=asr["pack_gap_s"]),
+            batch_windows=asr["batch_windows"],
         ),
         vad=VadSettings(**config["vad"]),
         utterance=UtteranceSettings(**config["utterance"]),

@@ -1,12 +1,15 @@
-"""Whisper on one VAD chunk: one encoder pass, the chunk's own language, no words made up over music."""
+"""Whisper on VAD chunks: one encoder pass per window, a room's chunks packed into shared windows,
+each window's own language, no words made up over music."""
 
 from __future__ import annotations
+
+import difflib
 
 import pytest
 from faster_whisper.audio import decode_audio
 
 from livecut.runtime.settings import transcriber_settings
-from segmenter.asr import SpeechRecognizer
+from segmenter.asr import ChunkRequest, SpeechRecognizer
 from segmenter.speech_chunker import SAMPLE_RATE, SpeechChunk
 
 
@@ -27,14 +30,14 @@ def sentence_chunk(path, sentence: dict) -> SpeechChunk:
 def test_each_chunk_is_encoded_once_and_gets_its_own_language(recognizer, fixtures, zh_script, en_script):
     encode = recognizer.model.encode
     passes = []
-    recognizer.model.encode = lambda features: passes.append(1) or encode(features)
+    recognizer.model.encode = lambda features: passes.append(features.shape[0]) or encode(features)
     try:
         zh_chunk = sentence_chunk(fixtures / "zh_live.mp4", zh_script["sentences"][2])
         en_chunk = sentence_chunk(fixtures / "en_live.mp4", en_script["sentences"][1])
         zh, en = recognizer.recognize(zh_chunk), recognizer.recognize(en_chunk)
     finally:
         recognizer.model.encode = encode
-    assert len(passes) == 2
+    assert passes == [1, 1]
     assert (zh.lang, en.lang) == ("zh", "en")
     assert "真丝" in "".join(w.text for w in zh.words)
     assert "silk" in " ".join(w.text for w in en.words).lower()
@@ -71,3 +74,45 @@ def test_a_rooms_hotwords_reach_whispers_prompt_for_their_language_only(recogniz
         recognizer.model.get_prompt = get_prompt
     assert seen[0] == "真丝 面料 小黄车" and seen[-1] is None
     assert "面料" in "".join(w.text for w in zh.words)
+
+
+def test_a_rooms_chunks_share_one_encoder_pass_and_each_gets_its_own_words(recognizer, fixtures, zh_script):
+    """Packed: five sentences of one room in one window; each chunk's words are its sentence's,
+    on its own timeline, as when each chunk is heard alone."""
+    sentences = zh_script["sentences"][2:7]
+    chunks = [sentence_chunk(fixtures / "zh_live.mp4", s) for s in sentences]
+    encode = recognizer.model.encode
+    passes = []
+    recognizer.model.encode = lambda features: passes.append(features.shape[0]) or encode(features)
+    try:
+        packed = recognizer.recognize_many([ChunkRequest(chunk, "room-a") for chunk in chunks])
+    finally:
+        recognizer.model.encode = encode
+    assert passes == [1], "one encoder pass of one window"
+    alone = [recognizer.recognize(chunk) for chunk in chunks]
+    for chunk, sentence, together, single in zip(chunks, sentences, packed, alone, strict=True):
+        assert together.lang == "zh"
+        assert all(chunk.t0 <= w.t0 <= w.t1 <= chunk.t1 + 0.05 for w in together.words), sentence["text"]
+        heard, reference = "".join(w.text for w in together.words), "".join(w.text for w in single.words)
+        assert _similarity(heard, reference) > 0.8, (heard, reference)
+        assert _similarity(heard, sentence["text"]) > 0.6, (heard, sentence["text"])
+
+
+def test_chunks_of_different_rooms_never_share_a_window(recognizer, fixtures, zh_script, en_script):
+    zh = sentence_chunk(fixtures / "zh_live.mp4", zh_script["sentences"][2])
+    en = sentence_chunk(fixtures / "en_live.mp4", en_script["sentences"][1])
+    encode = recognizer.model.encode
+    batches = []
+    recognizer.model.encode = lambda features: batches.append(features.shape[0]) or encode(features)
+    try:
+        heard = recognizer.recognize_many([ChunkRequest(zh, "room-zh"), ChunkRequest(en, "room-en")])
+    finally:
+        recognizer.model.encode = encode
+    assert batches == [2], "two windows, encoded in one batch"
+    assert [h.lang for h in heard] == ["zh", "en"]
+    assert "silk" in " ".join(w.text for w in heard[1].words).lower()
+
+
+def _similarity(a: str, b: str) -> float:
+    strip = str.maketrans("", "", " ,.，。!！?？")
+    return difflib.SequenceMatcher(None, a.translate(strip), b.translate(strip)).ratio()

@@ -5,6 +5,13 @@ gets a room's fragment without holding that room's state (another worker died, t
 moved to it, or handling failed and the state was dropped) first replays the stored
 fragments from that point, so no open speech is lost; the store drops what the replay
 makes twice.
+
+The stage takes the fragments that are ready together (`handle_batch`, up to `batch_size`,
+several rooms at once when it is behind): first every room's new audio goes through its VAD,
+then one recogniser call hears all the speech chunks (a room's chunks share Whisper windows,
+windows share encoder and decoder calls), then each room labels, segments and records its
+progress. A room's events stay in order; the runner acknowledges them after the outputs are
+published.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from dataclasses import dataclass, field
 
 from livecut.contracts import SAMPLE_RATE, AudioChunk, ClipRequest, EndOfStream, Fragment, Utterance, topics
 from livecut.observability.metrics import observe_stage
@@ -22,6 +30,7 @@ from livecut.runtime.settings import segment_settings
 from livecut.store import Room
 from segmenter.room_speech import RoomSpeech
 from segmenter.segment_builder import SegmentBuilder
+from segmenter.speech_chunker import SpeechChunk
 from segmenter.transcriber import Transcriber
 from stream.fragment_audio import FragmentAudio
 
@@ -44,6 +53,18 @@ class _RoomState:
         return max(0.0, min(point, held)) if held is not None else point
 
 
+@dataclass
+class _Listened:
+    """One room's share of a batch after its VAD: the speech chunks to recognise, the last new
+    fragment (None if all were heard before) and the end of its stream, if the batch holds it."""
+
+    room: str
+    state: _RoomState
+    chunks: list[SpeechChunk] = field(default_factory=list)
+    last: Fragment | None = None
+    end: EndOfStream | None = None
+
+
 class TranscribeStage:
     name = "transcribe"
     topic = topics.FRAGMENTS
@@ -52,20 +73,93 @@ class TranscribeStage:
     def __init__(self, services: LiveServices) -> None:
         self.services = services
         self.rooms: dict[str, _RoomState] = {}
+        self.batch_size = int(services.config["transcribe"]["batch_fragments"])
 
     def handle(self, key: str, event: Fragment | EndOfStream) -> list[Emit]:
-        try:
-            utterances, requests = self._on_end(event) if isinstance(event, EndOfStream) else self._on_fragment(event)
-        except Exception:
-            # Half-handled state is not trusted: the next try replays the room from its stored resume point.
-            self.rooms.pop(key, None)
-            raise
-        return [(topics.UTTERANCES, key, u) for u in utterances] + [(topics.CLIP_REQUESTS, key, r) for r in requests]
+        return self.handle_batch([(key, event)])
+
+    def handle_batch(self, items: list[tuple[str, Fragment | EndOfStream]]) -> list[Emit]:
+        emits: list[Emit] = []
+        for part in _parts(items):
+            emits += self._handle_part(part)
+        return emits
 
     def give_up(self, key: str, event: Fragment | EndOfStream, reason: str) -> None:
         log.error(
             "room %s: speech at %.2f s not transcribed: %s", key, getattr(event, "t0", getattr(event, "t", 0)), reason
         )
+
+    def _handle_part(self, items: list[tuple[str, Fragment | EndOfStream]]) -> list[Emit]:
+        by_room: dict[str, list[Fragment | EndOfStream]] = {}
+        for key, event in items:
+            by_room.setdefault(key, []).append(event)
+        try:
+            listened = [self._listen(room, events) for room, events in by_room.items()]
+            emits: list[Emit] = []
+            for one, utterances in zip(listened, self._recognize(listened), strict=True):
+                emits += self._conclude(one, utterances)
+        except Exception:
+            # Half-handled state is not trusted: the next try replays the room from its stored resume point.
+            for room in by_room:
+                self.rooms.pop(room, None)
+            raise
+        return emits
+
+    def _listen(self, room: str, events: list[Fragment | EndOfStream]) -> _Listened:
+        """The room's events through its VAD, after replaying what its state lacks."""
+        first = events[0]
+        seq, media_t = (first.seq, first.t0) if isinstance(first, Fragment) else (None, first.t)
+        state, replay, start = self._state_before(room, seq, media_t)
+        listened = _Listened(room, state)
+        for fragment in replay:
+            listened.chunks += self._listen_to(state, fragment, start)
+        for event in events:
+            if isinstance(event, EndOfStream):
+                listened.end = event
+            elif state.last_seq is None or event.seq > state.last_seq:  # else delivered again: at-least-once
+                listened.chunks += self._listen_to(state, event, start)
+                listened.last = event
+        if listened.end is not None:
+            # The room's state is dropped at its end (a reconnect starts afresh).
+            del self.rooms[room]
+            listened.chunks += self._listen_to_end(state, listened.end)
+        return listened
+
+    def _listen_to_end(self, state: _RoomState, end: EndOfStream) -> list[SpeechChunk]:
+        with observe_stage("vad_asr"):
+            return state.speech.listen([*state.audio.flush(time.time()), end])
+
+    def _recognize(self, listened: list[_Listened]) -> list[list[Utterance]]:
+        """Every room's utterances, from one recogniser call over all their speech chunks."""
+        with observe_stage("vad_asr"):
+            requests = [request for one in listened for request in one.state.speech.requests(one.chunks)]
+            heard = iter(self.services.recognizer.recognize_many(requests) if requests else [])
+            return [one.state.speech.understand([next(heard) for _ in one.chunks]) for one in listened]
+
+    def _listen_to(self, state: _RoomState, fragment: Fragment, start: float) -> list[SpeechChunk]:
+        audio = self._decode(state, fragment, start)
+        with observe_stage("vad_asr"):
+            chunks = state.speech.listen(audio)
+        # 0.0 is a position, not "none": a file's first fragment can start before it (B-frame delay).
+        before = state.last_t0 if state.last_t0 is not None else -math.inf
+        state.last_seq, state.last_t0 = fragment.seq, max(fragment.t0, before)
+        return chunks
+
+    def _conclude(self, listened: _Listened, utterances: list[Utterance]) -> list[Emit]:
+        """Label and segment what the room said, close its runs, and record how far it got."""
+        room, state, last, end = listened.room, listened.state, listened.last, listened.end
+        requests = self._segment(state, utterances)
+        if end is not None:
+            requests += state.speech.flush(end.t)
+        elif last is not None:
+            requests += state.speech.idle(last.t1)
+        queued = self._queue(state, requests)
+        if end is not None:
+            self.services.store.mark_processed(room, end.t, resume_from=end.t)
+        elif last is not None:
+            # Speech at the fragment's end may still be open in the VAD buffer: only its start is final.
+            self.services.store.mark_processed(room, last.t0, resume_from=state.resume_point(last.t1))
+        return [(topics.UTTERANCES, room, u) for u in utterances] + [(topics.CLIP_REQUESTS, room, r) for r in queued]
 
     def _new_state(self, room: str, record: Room | None) -> _RoomState:
         services = self.services
@@ -84,9 +178,9 @@ class TranscribeStage:
         )
         return _RoomState(speech, FragmentAudio(room), products)
 
-    def _state_before(self, room: str, seq: int | None, media_t: float) -> tuple[_RoomState, list[Utterance], float]:
-        """The room's state, ready for what comes at `media_t`, the utterances a replay made, and
-        the media time from which audio is new to that state."""
+    def _state_before(self, room: str, seq: int | None, media_t: float) -> tuple[_RoomState, list[Fragment], float]:
+        """The room's state, ready for what comes at `media_t`, the stored fragments it must hear
+        again first, and the media time from which audio is new to that state."""
         state = self.rooms.get(room)
         record = self.services.store.room(room)
         if state is not None and not self._stale(state, record):
@@ -106,7 +200,7 @@ class TranscribeStage:
         if start > -math.inf:
             log.info("room %s: taken over at %.2f s, resuming from %.2f s", room, media_t, start)
             state.products.carry(self.services.store.last_product(room, start))
-        return state, self._replay(state, room, seq, start, media_t), start
+        return state, self._replay(room, seq, start, media_t), start
 
     @staticmethod
     def _stale(state: _RoomState, record: Room | None) -> bool:
@@ -114,50 +208,18 @@ class TranscribeStage:
         away and back). Fragment numbers may skip (an ingest worker died), so they cannot tell."""
         return record is not None and state.last_t0 is not None and record.processed_to > state.last_t0 + 1e-6
 
-    def _replay(self, state: _RoomState, room: str, seq: int | None, start: float, media_t: float) -> list[Utterance]:
+    def _replay(self, room: str, seq: int | None, start: float, media_t: float) -> list[Fragment]:
         if start == -math.inf or start >= media_t:
             return []
         stored = self.services.store.fragments(room, start, media_t)
         earlier = [f for f in stored if (seq is None or f.seq < seq) and f.t1 > start]
         log.info("room %s: replaying %d stored fragments from %.2f s", room, len(earlier), start)
-        utterances = []
-        for fragment in earlier:
-            utterances += self._hear(state, self._decode(state, fragment, start))
-            state.last_seq = fragment.seq
-        return utterances
+        return earlier
 
     def _decode(self, state: _RoomState, fragment: Fragment, start: float) -> list[AudioChunk]:
         with observe_stage("decode"):
             chunks = state.audio.decode(fragment, self.services.media.local_path(fragment.uri))
         return [c for c in (_trimmed(chunk, start) for chunk in chunks) if c is not None]
-
-    def _on_fragment(self, fragment: Fragment) -> tuple[list[Utterance], list[ClipRequest]]:
-        state, utterances, start = self._state_before(fragment.room, fragment.seq, fragment.t0)
-        if state.last_seq is not None and fragment.seq <= state.last_seq:
-            return [], []  # delivered again after it was handled: at-least-once
-        utterances += self._hear(state, self._decode(state, fragment, start))
-        # 0.0 is a position, not "none": a file's first fragment can start before it (B-frame delay).
-        before = state.last_t0 if state.last_t0 is not None else -math.inf
-        state.last_seq, state.last_t0 = fragment.seq, max(fragment.t0, before)
-        requests = self._queue(state, self._segment(state, utterances) + state.speech.idle(fragment.t1))
-        # Speech at the fragment's end may still be open in the VAD buffer: only its start is final.
-        self.services.store.mark_processed(fragment.room, fragment.t0, resume_from=state.resume_point(fragment.t1))
-        return utterances, requests
-
-    def _on_end(self, end: EndOfStream) -> tuple[list[Utterance], list[ClipRequest]]:
-        """Flush the room's open speech and topic; its state is dropped (a reconnect starts afresh)."""
-        state, utterances, _ = self._state_before(end.room, None, end.t)
-        del self.rooms[end.room]
-        utterances += self._hear(state, state.audio.flush(time.time()))
-        utterances += state.speech.finish(end)
-        requests = self._queue(state, self._segment(state, utterances) + state.speech.flush(end.t))
-        self.services.store.mark_processed(end.room, end.t, resume_from=end.t)
-        return utterances, requests
-
-    @staticmethod
-    def _hear(state: _RoomState, chunks: list[AudioChunk]) -> list[Utterance]:
-        with observe_stage("vad_asr"):
-            return state.speech.hear(chunks)
 
     def _segment(self, state: _RoomState, utterances: list[Utterance]) -> list[ClipRequest]:
         state.products.link(utterances)
@@ -181,3 +243,18 @@ def _trimmed(chunk: AudioChunk, start: float) -> AudioChunk | None:
     if not skip:
         return chunk
     return AudioChunk(chunk.room, chunk.t0 + skip / SAMPLE_RATE, chunk.samples[skip:], chunk.received_at)
+
+
+def _parts(items: list[tuple[str, Fragment | EndOfStream]]) -> list[list[tuple[str, Fragment | EndOfStream]]]:
+    """The batch cut so that no part holds events of a room after that room's end of stream
+    (what follows an end starts afresh, after the end has been recorded)."""
+    parts: list[list[tuple[str, Fragment | EndOfStream]]] = [[]]
+    ended: set[str] = set()
+    for key, event in items:
+        if key in ended:
+            parts.append([])
+            ended.clear()
+        parts[-1].append((key, event))
+        if isinstance(event, EndOfStream):
+            ended.add(key)
+    return parts

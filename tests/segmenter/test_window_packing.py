@@ -1,0 +1,45 @@
+"""Speech chunks packed into shared Whisper windows, and words split back to their chunks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from livecut.contracts import SAMPLE_RATE
+from segmenter.window_packing import PackingSettings, pack
+
+
+def seconds(s: float, value: float = 0.1) -> np.ndarray:
+    return np.full(int(s * SAMPLE_RATE), value, dtype=np.float32)
+
+
+def test_chunks_fill_a_window_in_order_with_silence_between_them():
+    windows = pack([seconds(3), seconds(4), seconds(5)], PackingSettings(window_s=28, gap_s=1))
+    assert len(windows) == 1
+    window = windows[0]
+    assert [(p.index, p.start, p.end) for p in window.placements] == [(0, 0, 3), (1, 4, 8), (2, 9, 14)]
+    assert len(window.samples) == 14 * SAMPLE_RATE
+    gap = window.samples[3 * SAMPLE_RATE : 4 * SAMPLE_RATE]
+    assert not gap.any() and window.samples[4 * SAMPLE_RATE : 8 * SAMPLE_RATE].all()
+
+
+def test_a_chunk_that_does_not_fit_starts_the_next_window_and_a_long_one_stands_alone():
+    windows = pack([seconds(12), seconds(12), seconds(5), seconds(29)], PackingSettings(window_s=28, gap_s=1))
+    assert [[p.index for p in w.placements] for w in windows] == [[0, 1], [2], [3]]
+    assert windows[1].placements[0].start == 0
+    assert len(windows[2].samples) == 29 * SAMPLE_RATE
+
+
+def test_a_word_belongs_to_the_chunk_its_middle_is_in_or_nearest_to():
+    window = pack([seconds(3), seconds(4)], PackingSettings(window_s=28, gap_s=1))[0]
+    assert window.owner(1.0, 2.0).index == 0
+    assert window.owner(4.2, 5.0).index == 1
+    # Whisper sometimes stretches a word into the silence between the chunks.
+    assert window.owner(2.8, 3.4).index == 0
+    assert window.owner(3.5, 4.1).index == 1
+
+
+@pytest.mark.parametrize(("window_s", "gap_s", "message"), [(31, 1, "pack_window_s"), (28, -1, "pack_gap_s")])
+def test_bad_settings_name_the_field(window_s, gap_s, message):
+    with pytest.raises(ValueError, match=message):
+        PackingSettings(window_s=window_s, gap_s=gap_s)
