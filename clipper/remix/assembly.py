@@ -2,7 +2,8 @@
 
 Per variant only two cheap ffmpeg calls run: the audio mix (speech + music ducked under it by
 sidechaincompress, measured with ebur128) and the mux (the pieces joined by the concat demuxer with
-video stream copy; the mix brought to the loudness target by one gain and a limiter, encoded to AAC).
+video stream copy; the mix brought to the loudness target by one gain and a limiter, encoded to AAC
+with ffmpeg's fast AAC coder, about 4x quicker than its default at the same bitrate).
 """
 
 from __future__ import annotations
@@ -225,8 +226,9 @@ def _mux(
     chain = f"volume={gain:.2f}dB,alimiter=limit={limit:.4f}:level=false:attack=5:release=50"
     temp = out.with_name(f".tmp-{out.name}")
     args = ["-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(mix), "-map", "0:v:0", "-map", "1:a:0",
-            "-c:v", "copy", "-af", chain, "-c:a", "aac", "-b:a", options.audio_bitrate, "-ar", str(AUDIO_RATE),
-            "-t", f"{duration:.6f}", "-map_metadata", "-1", "-movflags", "+faststart", str(temp)]  # fmt: skip
+            "-c:v", "copy", "-af", chain, "-c:a", "aac", "-aac_coder", "fast", "-b:a", options.audio_bitrate,
+            "-ar", str(AUDIO_RATE), "-t", f"{duration:.6f}", "-map_metadata", "-1", "-movflags", "+faststart",
+            str(temp)]  # fmt: skip
     try:
         run_ffmpeg(args, f"joining variant {out.stem}", options.ffmpeg)
         os.replace(temp, out)
