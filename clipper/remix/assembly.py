@@ -22,7 +22,7 @@ from clipper.captions import Cue, to_srt
 from clipper.remix.errors import RemixError
 from clipper.remix.ffmpeg import integrated_loudness, run_ffmpeg
 from clipper.remix.music import music_tracks
-from clipper.remix.pieces import AUDIO_RATE, Piece, encode_piece
+from clipper.remix.pieces import AUDIO_RATE, Piece, SourceAudio, encode_piece
 from clipper.remix.planner import PlannedVariant, PlanResult
 from clipper.remix.settings import AssembleOptions
 from clipper.remix.signature import shared_fraction
@@ -78,11 +78,12 @@ def assemble(
     wanted = Counter(v.product for v in plan.variants)
     spares = list(plan.spares)
     queue = list(plan.variants)
+    audio = SourceAudio()
     while queue:
         planned = queue.pop(0)
         if progress:
             progress(len(variants), len(plan.variants), planned.variant_id)
-        pieces = [encode_piece(segment, options, out_dir / CACHE_DIR) for segment in planned.pieces]
+        pieces = [encode_piece(segment, options, out_dir / CACHE_DIR, audio) for segment in planned.pieces]
         too_close = _too_close([h for p in pieces for h in p.hashes], planned.product, variants, plan.max_shared)
         if too_close:
             messages.append(f"variant {planned.variant_id} not written: as encoded it shares {too_close}")
