@@ -41,6 +41,7 @@ def main() -> None:
     parser.add_argument("--variants", type=int, default=10)
     parser.add_argument("--preset", default="veryfast")
     parser.add_argument("--fps", type=int, default=30)
+    parser.add_argument("--jobs", type=int, default=0, help="encodes at a time (default 0: one per CPU core)")
     args = parser.parse_args()
     inputs = [
         (FIXTURES / "remix" / "zh_shots.mp4", FIXTURES / "zh_live.json"),
@@ -52,7 +53,7 @@ def main() -> None:
     footage.append(analyze(FIXTURES / "remix" / "product.jpg", [], "silk-dress", title="真丝连衣裙"))
     media = sum(f.duration for f in footage[:2])
     result = plan(footage, PlanOptions(variants=args.variants, duration=(25.0, 35.0), seed=1))
-    options = AssembleOptions(fps=args.fps, preset=args.preset, music=str(FIXTURES / "remix" / "music"))
+    options = AssembleOptions(fps=args.fps, preset=args.preset, music=str(FIXTURES / "remix" / "music"), jobs=args.jobs)
     out = Path(tempfile.mkdtemp(prefix="remix-bench-"))
     try:
         started = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Pieces: speech sliced from the source's decoded audio, sample for sample where ffmpeg decodes it."""
+"""Pieces: speech sliced from the source's decoded audio in step with ffmpeg's own cut; the piece cache; jobs."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from remix_helpers import SHOTS_VIDEO
+import pytest
+from remix_helpers import MUSIC, PRODUCT, SHOTS_VIDEO
 
-from clipper.remix import AssembleOptions
+import clipper.remix.pieces as pieces_module
+from clipper.remix import AssembleOptions, PlanOptions, RemixError, assemble, plan
 from clipper.remix.footage import Segment
 from clipper.remix.pieces import AUDIO_RATE, encode_piece
 
@@ -57,3 +59,28 @@ def test_fade_transition_fades_the_speech_in_and_out(tmp_path):
     assert np.all(speech[0] == 0) and np.all(np.abs(speech[-1]) <= 1)
     assert np.abs(speech[:fade]).sum() < 0.75 * np.abs(plain[:fade]).sum()
     assert np.array_equal(speech[fade:-fade], plain[fade:-fade])
+
+
+def test_each_distinct_piece_is_encoded_once_and_reused_by_a_second_run(footage, image_footage, tmp_path, monkeypatch):
+    encoded: list[str] = []
+    run_ffmpeg = pieces_module.run_ffmpeg
+
+    def counting(args: list[str], what: str, *rest: object, **named: object) -> str:
+        encoded.append(what)
+        return run_ffmpeg(args, what, *rest, **named)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pieces_module, "run_ffmpeg", counting)
+    result = plan([footage, image_footage], PlanOptions(variants=3, duration=(12.0, 20.0), seed=3, product=PRODUCT))
+    options = replace(TINY, music=str(MUSIC), jobs=3)
+    first, _ = assemble(result, tmp_path, options)
+    distinct = {(s["source"], s["t0"]) for v in first for s in v.segments}
+    assert len(encoded) == len(distinct) < sum(len(v.segments) for v in first)
+    encoded.clear()
+    again, _ = assemble(result, tmp_path, replace(options, jobs=1))
+    assert encoded == []
+    assert [v.to_record() for v in again] == [v.to_record() for v in first], "jobs must not change the result"
+
+
+def test_jobs_below_zero_is_a_clear_error():
+    with pytest.raises(RemixError, match="jobs must be 0"):
+        AssembleOptions(jobs=-1)
