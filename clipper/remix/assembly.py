@@ -1,8 +1,11 @@
 """assemble(): planned variants into MP4s, covers and captions, joined from cached pieces by stream copy.
 
-Per variant only two cheap ffmpeg calls run: the audio mix (speech + music ducked under it by
+The distinct pieces of all planned variants are encoded first, `jobs` at a time (one ffmpeg each:
+the filter graph and x264 of one encode keep about one core busy). Then per variant only two cheap
+ffmpeg calls run, also `jobs` variants at a time: the audio mix (speech + music ducked under it by
 sidechaincompress, measured with ebur128) and the mux (the pieces joined by the concat demuxer with
-video stream copy; the mix brought to the loudness target by one gain and a limiter, encoded to AAC).
+video stream copy; the mix brought to the loudness target by one gain and a limiter, encoded to AAC
+with ffmpeg's fast AAC coder, about 4x quicker than its default at the same bitrate).
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ import logging
 import os
 import wave
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
@@ -20,8 +24,9 @@ from PIL import Image, ImageDraw, ImageFont
 from clipper.captions import Cue, to_srt
 from clipper.remix.errors import RemixError
 from clipper.remix.ffmpeg import integrated_loudness, run_ffmpeg
+from clipper.remix.footage import Segment
 from clipper.remix.music import music_tracks
-from clipper.remix.pieces import AUDIO_RATE, Piece, encode_piece
+from clipper.remix.pieces import AUDIO_RATE, Piece, SourceAudio, encode_piece, piece_key
 from clipper.remix.planner import PlannedVariant, PlanResult
 from clipper.remix.settings import AssembleOptions
 from clipper.remix.signature import shared_fraction
@@ -70,38 +75,91 @@ def assemble(
     """Write every planned variant under `out_dir/variants/`; returns the variants and the messages to show."""
     options = options or AssembleOptions()
     out_dir = Path(out_dir).resolve()
-    folder = out_dir / VARIANTS_DIR
-    folder.mkdir(parents=True, exist_ok=True)
+    (out_dir / VARIANTS_DIR).mkdir(parents=True, exist_ok=True)
     tracks, messages = music_tracks(Path(options.music) if options.music else None)
-    variants: list[Variant] = []
-    wanted = Counter(v.product for v in plan.variants)
-    spares = list(plan.spares)
-    queue = list(plan.variants)
-    while queue:
-        planned = queue.pop(0)
-        if progress:
-            progress(len(variants), len(plan.variants), planned.variant_id)
-        pieces = [encode_piece(segment, options, out_dir / CACHE_DIR) for segment in planned.pieces]
-        too_close = _too_close([h for p in pieces for h in p.hashes], planned.product, variants, plan.max_shared)
-        if too_close:
-            messages.append(f"variant {planned.variant_id} not written: as encoded it shares {too_close}")
-            queue.extend(_spare_for(planned.product, spares))
-            continue
-        music = tracks[len(variants) % len(tracks)] if tracks else None
-        variants.append(_variant(planned, pieces, music, folder, out_dir, options))
-    made = Counter(v.product for v in variants)
-    for product, count in wanted.items():
-        if made[product] < count:
-            messages.append(f"made {made[product]} of {count} planned variants for {product or 'the footage'}")
+    pool = ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="remix")
+    try:
+        encoder = _PieceEncoder(pool, options, out_dir / CACHE_DIR)
+        encoder.start([segment for planned in plan.variants for segment in planned.pieces])
+        chosen = _choose(plan, encoder, messages)
+        # Music in turn, by position among the written variants.
+        jobs = [
+            pool.submit(_variant, planned, pieces, tracks[i % len(tracks)] if tracks else None, out_dir, options)
+            for i, (planned, pieces) in enumerate(chosen)
+        ]
+        variants = []
+        for job, (planned, _pieces) in zip(jobs, chosen, strict=True):
+            if progress:
+                progress(len(variants), len(plan.variants), planned.variant_id)
+            variants.append(job.result())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    messages.extend(_shortfall(plan, variants))
     if progress:
         progress(len(variants), len(plan.variants), "done")
     return variants, messages
 
 
-def _too_close(signature: list[str], product: str | None, made: list[Variant], max_shared: float) -> str | None:
-    """Which written variant of the same product this signature shares more than `max_shared` with, if any."""
-    for other in made:
-        share = shared_fraction(signature, other.signature) if other.product == product else 0.0
+def _shortfall(plan: PlanResult, variants: list[Variant]) -> list[str]:
+    wanted = Counter(v.product for v in plan.variants)
+    made = Counter(v.product for v in variants)
+    return [
+        f"made {made[product]} of {count} planned variants for {product or 'the footage'}"
+        for product, count in wanted.items()
+        if made[product] < count
+    ]
+
+
+class _PieceEncoder:
+    """Encodes each distinct piece once on the pool; `pieces` waits for the ones it is asked for."""
+
+    def __init__(self, pool: ThreadPoolExecutor, options: AssembleOptions, cache: Path) -> None:
+        self._pool, self._options, self._cache = pool, options, cache
+        self._audio = SourceAudio()
+        self._encodes: dict[str, Future[Piece]] = {}
+
+    def start(self, segments: Sequence[Segment]) -> None:
+        for segment in segments:
+            key = piece_key(segment, self._options)
+            if key not in self._encodes:
+                self._encodes[key] = self._pool.submit(encode_piece, segment, self._options, self._cache, self._audio)
+
+    def pieces(self, segments: Sequence[Segment]) -> list[Piece]:
+        self.start(segments)
+        # Two segments with one key are the same span of the same source; each piece keeps its own segment.
+        return [replace(self._encodes[piece_key(s, self._options)].result(), segment=s) for s in segments]
+
+
+def _choose(plan: PlanResult, encoder: _PieceEncoder, messages: list[str]) -> list[tuple[PlannedVariant, list[Piece]]]:
+    """The planned variants whose written frames are distinct enough, in plan order; spares replace the others."""
+    chosen: list[tuple[PlannedVariant, list[Piece]]] = []
+    spares = list(plan.spares)
+    queue = list(plan.variants)
+    while queue:
+        planned = queue.pop(0)
+        pieces = encoder.pieces(planned.pieces)
+        too_close = _too_close(planned, _signature(pieces), chosen, plan.max_shared)
+        if too_close:
+            messages.append(f"variant {planned.variant_id} not written: as encoded it shares {too_close}")
+            queue.extend(_spare_for(planned.product, spares))
+            continue
+        chosen.append((planned, pieces))
+    return chosen
+
+
+def _signature(pieces: list[Piece]) -> list[str]:
+    return [h for p in pieces for h in p.hashes]
+
+
+def _too_close(
+    planned: PlannedVariant,
+    signature: list[str],
+    chosen: list[tuple[PlannedVariant, list[Piece]]],
+    max_shared: float,
+) -> str | None:
+    """Which chosen variant of the same product this signature shares more than `max_shared` with, if any."""
+    for other, pieces in chosen:
+        share = shared_fraction(signature, _signature(pieces)) if other.product == planned.product else 0.0
         if share > max_shared:
             return f"{share:.0%} of its seconds with {other.variant_id} (limit {max_shared:.0%})"
     return None
@@ -115,14 +173,10 @@ def _spare_for(product: str | None, spares: list[PlannedVariant]) -> list[Planne
 
 
 def _variant(
-    planned: PlannedVariant,
-    pieces: list[Piece],
-    music: Path | None,
-    folder: Path,
-    out_dir: Path,
-    options: AssembleOptions,
+    planned: PlannedVariant, pieces: list[Piece], music: Path | None, out_dir: Path, options: AssembleOptions
 ) -> Variant:
     vid = planned.variant_id
+    folder = out_dir / VARIANTS_DIR
     work = out_dir / CACHE_DIR / f"variant-{vid}"
     work.mkdir(parents=True, exist_ok=True)
     duration = sum(p.duration for p in pieces)
@@ -225,8 +279,9 @@ def _mux(
     chain = f"volume={gain:.2f}dB,alimiter=limit={limit:.4f}:level=false:attack=5:release=50"
     temp = out.with_name(f".tmp-{out.name}")
     args = ["-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(mix), "-map", "0:v:0", "-map", "1:a:0",
-            "-c:v", "copy", "-af", chain, "-c:a", "aac", "-b:a", options.audio_bitrate, "-ar", str(AUDIO_RATE),
-            "-t", f"{duration:.6f}", "-map_metadata", "-1", "-movflags", "+faststart", str(temp)]  # fmt: skip
+            "-c:v", "copy", "-af", chain, "-c:a", "aac", "-aac_coder", "fast", "-b:a", options.audio_bitrate,
+            "-ar", str(AUDIO_RATE), "-t", f"{duration:.6f}", "-map_metadata", "-1", "-movflags", "+faststart",
+            str(temp)]  # fmt: skip
     try:
         run_ffmpeg(args, f"joining variant {out.stem}", options.ffmpeg)
         os.replace(temp, out)

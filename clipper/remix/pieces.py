@@ -3,13 +3,15 @@
 A piece is a video-only MP4 (H.264, a keyframe every second so its per-second signature is read
 from keyframes alone) and a WAV of its speech (48 kHz stereo, exactly as long as the video). Pieces
 are cached by everything that shapes them, so a segment used by many variants is encoded once
-and variants are joined from pieces by stream copy.
+and variants are joined from pieces by stream copy. The speech is sliced from each source's audio,
+decoded once (SourceAudio), not cut by one ffmpeg call per piece.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,7 @@ import av
 import numpy as np
 
 from clipper.captions import Cue, build_cues, to_srt
+from clipper.remix.errors import RemixError
 from clipper.remix.ffmpeg import run_ffmpeg
 from clipper.remix.footage import Segment
 from clipper.remix.settings import AssembleOptions
@@ -43,22 +46,48 @@ class Piece:
         return self.frames / self.fps
 
 
-def encode_piece(segment: Segment, options: AssembleOptions, cache: Path) -> Piece:
+class SourceAudio:
+    """Each source's audio decoded once to 48 kHz stereo int16, shared by all pieces cut from it (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._decoded: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def samples(self, source: str) -> np.ndarray:
+        """(n, 2) int16 samples of `source` from its start; decoded on first use."""
+        with self._lock:
+            if source not in self._decoded:
+                self._decoded[source] = _decode_stereo(source)
+            return self._decoded[source]
+
+
+def encode_piece(segment: Segment, options: AssembleOptions, cache: Path, audio: SourceAudio | None = None) -> Piece:
     """The cached piece of `segment`, encoding it when it is not in `cache` yet."""
+    piece = _planned_piece(segment, options, cache)
+    meta = piece.video.with_suffix(".json")
+    if not meta.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        _encode_video(segment, options, piece.frames, piece.cues, piece.video.with_suffix(""), piece.video)
+        _encode_audio(segment, options, piece.frames, piece.audio, audio or SourceAudio())
+        hashes = _keyframe_hashes(piece.video, piece.still)
+        meta.write_text(json.dumps({"hashes": hashes}))
+    hashes = json.loads(meta.read_text())["hashes"]
+    return Piece(segment, piece.video, piece.audio, piece.still, piece.frames, piece.fps, piece.cues, hashes)
+
+
+def piece_key(segment: Segment, options: AssembleOptions) -> str:
+    """The cache key of `segment`'s piece: two segments with one key share one encode."""
+    return _planned_piece(segment, options, Path()).video.stem
+
+
+def _planned_piece(segment: Segment, options: AssembleOptions, cache: Path) -> Piece:
+    """The piece's paths, frame count and cues, before (or without) encoding; hashes not read yet."""
     frames = max(1, round(segment.duration * options.fps))
     cues = build_cues(segment.words, segment.t0, segment.t0 + frames / options.fps, options.caption)
     cues = cues if options.captions else []
-    key = _key(segment, options, frames, cues)
-    base = cache / key
-    video, audio, still, meta = (base.with_suffix(s) for s in (".mp4", ".wav", ".jpg", ".json"))
-    if not meta.exists():
-        cache.mkdir(parents=True, exist_ok=True)
-        _encode_video(segment, options, frames, cues, base, video)
-        _encode_audio(segment, options, frames, audio)
-        hashes = _keyframe_hashes(video, still)
-        meta.write_text(json.dumps({"hashes": hashes}))
-    hashes = json.loads(meta.read_text())["hashes"]
-    return Piece(segment, video, audio, still, frames, options.fps, cues, hashes)
+    base = cache / _key(segment, options, frames, cues)
+    video, audio, still = (base.with_suffix(s) for s in (".mp4", ".wav", ".jpg"))
+    return Piece(segment, video, audio, still, frames, options.fps, cues, [])
 
 
 def _key(segment: Segment, options: AssembleOptions, frames: int, cues: list[Cue]) -> str:
@@ -108,13 +137,11 @@ def _crop_on_box(segment: Segment, w: int, h: int) -> str:
     )
 
 
-def _fades(options: AssembleOptions, frames: int, kind: str) -> str:
+def _video_fades(options: AssembleOptions, frames: int) -> str:
     if options.transition != "fade":
         return ""
     d, end = options.fade, frames / options.fps
-    if kind == "video":
-        return f",fade=t=in:st=0:d={d},fade=t=out:st={end - d:.4f}:d={d}"
-    return f",afade=t=in:st=0:d={d},afade=t=out:st={end - d:.4f}:d={d}"
+    return f",fade=t=in:st=0:d={d},fade=t=out:st={end - d:.4f}:d={d}"
 
 
 def _encode_video(
@@ -126,7 +153,7 @@ def _encode_video(
         srt.write_text(to_srt(cues), encoding="utf-8")
     w, h = options.size
     subtitles = caption_filter(srt, (w, h), options.font, options.caption_margin, options.caption.max_chars_cjk)
-    graph = f"{_reframe(segment, options, frames)};[base]fps={options.fps},{subtitles}{_fades(options, frames, 'video')},format=yuv420p[v]"  # noqa: E501
+    graph = f"{_reframe(segment, options, frames)};[base]fps={options.fps},{subtitles}{_video_fades(options, frames)},format=yuv420p[v]"  # noqa: E501
     if segment.kind == "image":
         inputs = ["-loop", "1", "-framerate", str(options.fps), "-i", segment.source]
     else:
@@ -138,23 +165,55 @@ def _encode_video(
     run_ffmpeg(args, f"encoding segment {segment.key}", options.ffmpeg)
 
 
-def _encode_audio(segment: Segment, options: AssembleOptions, frames: int, out: Path) -> None:
-    seconds = frames / options.fps
+def _encode_audio(segment: Segment, options: AssembleOptions, frames: int, out: Path, audio: SourceAudio) -> None:
+    """The speech under the piece's video, sample for sample as long; silence past the source's end."""
+    wanted = round(frames / options.fps * AUDIO_RATE)
     if segment.kind != "speech":
-        _write_silence(out, round(seconds * AUDIO_RATE))
+        _write_silence(out, wanted)
         return
-    chain = f"aresample={AUDIO_RATE},aformat=channel_layouts=stereo,apad{_fades(options, frames, 'audio')}"
-    args = ["-ss", f"{segment.t0:.4f}", "-i", segment.source, "-map", "0:a:0", "-af", chain, "-t", f"{seconds:.6f}",
-            "-c:a", "pcm_s16le", str(out)]  # fmt: skip
-    run_ffmpeg(args, f"cutting the speech of {segment.key}", options.ffmpeg)
+    start = round(segment.t0 * AUDIO_RATE)
+    cut = audio.samples(segment.source)[start : start + wanted]
+    pcm = np.zeros((wanted, 2), dtype=np.float32)
+    pcm[: len(cut)] = cut
+    if options.transition == "fade":
+        pcm *= _fade_gain(wanted, round(options.fade * AUDIO_RATE))[:, None]
+    _write_wav(out, np.round(pcm).astype(np.int16))
+
+
+def _fade_gain(samples: int, fade: int) -> np.ndarray:
+    """Linear fade in over the first `fade` samples and out over the last, as ffmpeg's afade (curve tri)."""
+    gain = np.ones(samples, dtype=np.float32)
+    ramp = np.linspace(0.0, 1.0, min(fade, samples), endpoint=False, dtype=np.float32)
+    gain[: len(ramp)] = ramp
+    gain[samples - len(ramp) :] *= ramp[::-1]
+    return gain
+
+
+def _decode_stereo(source: str) -> np.ndarray:
+    try:
+        with av.open(source) as container:
+            if not container.streams.audio:
+                raise RemixError(f"speech segment of {source}: the file has no audio stream")
+            resampler = av.AudioResampler(format="s16", layout="stereo", rate=AUDIO_RATE)
+            chunks = []
+            for frame in container.decode(container.streams.audio[0]):
+                chunks.extend(out.to_ndarray().reshape(-1, 2) for out in resampler.resample(frame))
+            chunks.extend(out.to_ndarray().reshape(-1, 2) for out in resampler.resample(None))
+    except (av.FFmpegError, OSError) as exc:
+        raise RemixError(f"cannot decode the audio of {source}: {exc}") from exc
+    return np.concatenate(chunks) if chunks else np.zeros((0, 2), dtype=np.int16)
 
 
 def _write_silence(out: Path, samples: int) -> None:
+    _write_wav(out, np.zeros((samples, 2), dtype=np.int16))
+
+
+def _write_wav(out: Path, pcm: np.ndarray) -> None:
     with wave.open(str(out), "wb") as wav:
         wav.setnchannels(2)
         wav.setsampwidth(2)
         wav.setframerate(AUDIO_RATE)
-        wav.writeframes(np.zeros(samples * 2, dtype=np.int16).tobytes())
+        wav.writeframes(np.ascontiguousarray(pcm, dtype="<i2").tobytes())
 
 
 def _keyframe_hashes(video: Path, still: Path) -> list[str]:

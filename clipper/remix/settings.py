@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -33,6 +34,7 @@ class AssembleOptions:
     audio_bitrate: str = "128k"
     cover: bool = True
     ffmpeg: str = "ffmpeg"
+    jobs: int = 0  # ffmpeg encodes at a time; 0: one per CPU core
 
     def __post_init__(self) -> None:
         if self.aspect not in ASPECTS:
@@ -43,6 +45,13 @@ class AssembleOptions:
             raise RemixError(f"transition must be cut or fade, not {self.transition!r}")
         if self.width < 64 or self.fps < 1:
             raise RemixError(f"width ({self.width}) and fps ({self.fps}) are too small")
+        if self.jobs < 0:
+            raise RemixError(f"jobs must be 0 (one per CPU core) or more, not {self.jobs}")
+
+    @property
+    def workers(self) -> int:
+        """How many encodes run at once: `jobs`, or the CPU cores this process may use."""
+        return self.jobs or len(os.sched_getaffinity(0))
 
     @property
     def size(self) -> tuple[int, int]:
