@@ -115,7 +115,8 @@ def assert_no_clip_lost_or_duplicated(
             and abs(c["t0"] - moved(clip["t0"])) <= CLIP_TOLERANCE_S
             and abs(c["t1"] - moved(clip["t1"])) <= CLIP_TOLERANCE_S
         ]
-        assert twins, f"lost: {clip['label']}/{clip['sublabel']} {clip['t0']}-{clip['t1']}"
+        spans = sorted((c["t0"], c["t1"], c["label"], c["sublabel"]) for c in live)
+        assert twins, f"lost: {clip['label']}/{clip['sublabel']} {clip['t0']}-{clip['t1']}; live: {spans}"
         matched.add(twins[0]["clip_id"])
     for a in live:
         for b in live:
