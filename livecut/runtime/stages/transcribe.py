@@ -5,6 +5,11 @@ gets a room's fragment without holding that room's state (another worker died, t
 moved to it, or handling failed and the state was dropped) first replays the stored
 fragments from that point, so no open speech is lost; the store drops what the replay
 makes twice.
+
+A room's state is also dropped when no event of the room came for `idle_s`: its end may never
+come to this worker (in a scale-out its partition can move to another one, which then gets its
+EndOfStream), and without this every room a worker ever lost would stay in memory. If the room
+is heard again, it resumes from its stored resume point like a takeover.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 
 from livecut.contracts import SAMPLE_RATE, AudioChunk, ClipRequest, EndOfStream, Fragment, Utterance, topics
 from livecut.observability.metrics import observe_stage
@@ -27,6 +33,10 @@ from stream.fragment_audio import FragmentAudio
 
 log = logging.getLogger(__name__)
 
+# Seconds without an event of a room after which its state is dropped. A live room sends a fragment
+# every couple of seconds, and a dropped state costs only a replay, so this only has to be long.
+ROOM_IDLE_S = 600.0
+
 
 class _RoomState:
     """A room's speech state plus the audio decoded from its fragments, how far it got, and the product on air."""
@@ -37,6 +47,8 @@ class _RoomState:
         self.products = products
         self.last_seq: int | None = None
         self.last_t0: float | None = None
+        # When (the stage's clock) the room's last event was handled here.
+        self.heard_at = 0.0
 
     def resume_point(self, media_now: float) -> float:
         held = self.audio.held_from
@@ -49,11 +61,16 @@ class TranscribeStage:
     topic = topics.FRAGMENTS
     policy = ErrorPolicy(attempts=2, backoff_s=0.5)
 
-    def __init__(self, services: LiveServices) -> None:
+    def __init__(
+        self, services: LiveServices, idle_s: float = ROOM_IDLE_S, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.services = services
         self.rooms: dict[str, _RoomState] = {}
+        self.idle_s = idle_s
+        self.clock = clock
 
     def handle(self, key: str, event: Fragment | EndOfStream) -> list[Emit]:
+        self._forget_idle_rooms(but=key)
         try:
             utterances, requests = self._on_end(event) if isinstance(event, EndOfStream) else self._on_fragment(event)
         except Exception:
@@ -61,6 +78,13 @@ class TranscribeStage:
             self.rooms.pop(key, None)
             raise
         return [(topics.UTTERANCES, key, u) for u in utterances] + [(topics.CLIP_REQUESTS, key, r) for r in requests]
+
+    def _forget_idle_rooms(self, but: str) -> None:
+        now = self.clock()
+        for room, state in list(self.rooms.items()):
+            if room != but and now - state.heard_at > self.idle_s:
+                del self.rooms[room]
+                log.info("room %s: nothing heard for %.0f s, its speech state is dropped", room, now - state.heard_at)
 
     def give_up(self, key: str, event: Fragment | EndOfStream, reason: str) -> None:
         log.error(
@@ -90,6 +114,7 @@ class TranscribeStage:
         state = self.rooms.get(room)
         record = self.services.store.room(room)
         if state is not None and not self._stale(state, record):
+            state.heard_at = self.clock()
             return state, [], -math.inf
         if state is not None:
             log.warning(
@@ -100,6 +125,7 @@ class TranscribeStage:
                 state.last_t0 or 0.0,
             )
         state = self.rooms[room] = self._new_state(room, record)
+        state.heard_at = self.clock()
         # What an earlier owner processed is not a sign of staleness later: only progress after now is.
         state.last_t0 = record.processed_to if record else None
         start = record.resume_from if record and record.resume_from is not None else -math.inf
