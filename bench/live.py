@@ -118,9 +118,11 @@ def scale_out_services(root: Path, stack: contextlib.ExitStack) -> tuple[str, di
 
 
 def settled(base: str, room_id: str) -> bool:
+    """The room's stream ended and all of it is processed and rendered. A room still `waiting` is not:
+    a publisher faster than real time can finish before the server has opened its stream."""
     room = call(f"{base}/api/rooms/{room_id}")
     return (
-        room["status"] != "live"
+        room["status"] in ("reconnecting", "ended", "error")
         and room["processed_to"] >= room["duration_s"] - 0.01
         and room["counters"]["rendering"] == 0
     )

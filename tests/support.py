@@ -128,6 +128,37 @@ def assert_no_clip_lost_or_duplicated(
         assert expected_topic(extra, sentences) == (extra["label"], extra["sublabel"]), extra["text"]
 
 
+# Issue 12: a script's selling-point sentence may lie this far outside the clip that holds it (Whisper's
+# and the TTS trim's word edges differ); a labeled utterance must lie inside it to the hundredth.
+SCRIPT_TOLERANCE_S = 0.3
+
+
+def assert_selling_points_in_clips(name: str, utterances: list[dict], clips: list[dict]) -> None:
+    """Every utterance labeled selling_point lies inside a clip that lists its sublabel in `sublabels`."""
+    selling = [u for u in utterances if u["label"] == "selling_point"]
+    assert selling, f"{name}: no selling point was heard at all"
+    for u in selling:
+        holders = [
+            c
+            for c in clips
+            if c["t0"] <= u["t0"] + 0.01 and u["t1"] - 0.01 <= c["t1"] and u["sublabel"] in c["sublabels"]
+        ]
+        assert holders, (
+            f"{name}: {u['sublabel']} '{u['text']}' ({u['t0']}-{u['t1']}) is in no clip carrying its sublabel"
+        )
+
+
+def assert_script_selling_points_clipped(name: str, script: dict, clips: list[dict]) -> None:
+    """By the script, not by the classifier's labels: each selling-point sentence lies inside a selling-point clip."""
+    selling_clips = [c for c in clips if c["label"] == "selling_point"]
+    tolerance = SCRIPT_TOLERANCE_S
+    for sentence in script["sentences"]:
+        if sentence["label"] == "selling_point":
+            assert any(
+                c["t0"] <= sentence["t0"] + tolerance and sentence["t1"] - tolerance <= c["t1"] for c in selling_clips
+            ), f"{name}: {sentence['sublabel']} '{sentence['text']}' ({sentence['t0']}-{sentence['t1']}) is in no clip"
+
+
 # Test rooms belong to a brand, so every review they get must carry it into the training examples.
 TEST_BRAND = "brand-a"
 

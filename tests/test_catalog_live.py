@@ -75,8 +75,7 @@ class ScriptedTranscribe(TranscribeStage):
         super().__init__(services)
         self.script = script
 
-    def _listen_to(self, state, fragment: Fragment, start: float) -> list[Fragment]:
-        state.last_seq, state.last_t0 = fragment.seq, fragment.t0
+    def _speech_chunks(self, state, fragment: Fragment, start: float) -> list[Fragment]:
         return [fragment]
 
     def _listen_to_end(self, state, end) -> list:

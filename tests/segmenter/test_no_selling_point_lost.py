@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from support import LIVECUT, of_source
+from support import LIVECUT, assert_script_selling_points_clipped, assert_selling_points_in_clips, of_source
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SAMPLES = ("zh_live", "en_live", "zh_heldout")
@@ -49,17 +49,7 @@ def clipped(clip_run, heldout) -> dict[str, tuple[list[dict], list[dict]]]:
 @pytest.mark.parametrize("name", SAMPLES)
 def test_no_utterance_labeled_selling_point_is_left_out_of_every_clip(clipped, name):
     utterances, clips = clipped[name]
-    selling = [u for u in utterances if u["label"] == "selling_point"]
-    assert selling, f"{name}: no selling point was heard at all"
-    for u in selling:
-        holders = [
-            c
-            for c in clips
-            if c["t0"] <= u["t0"] + 0.01 and u["t1"] - 0.01 <= c["t1"] and u["sublabel"] in c["sublabels"]
-        ]
-        assert holders, (
-            f"{name}: {u['sublabel']} '{u['text']}' ({u['t0']}-{u['t1']}) is in no clip carrying its sublabel"
-        )
+    assert_selling_points_in_clips(name, utterances, clips)
 
 
 @pytest.mark.slow
@@ -80,10 +70,5 @@ def test_the_held_out_scripts_selling_points_are_all_clipped(heldout):
     selling-point clip, and the two products' selling points make (at least) two clips."""
     script = json.loads((FIXTURES / "zh_heldout.json").read_text(encoding="utf-8"))
     _, clips = heldout
-    selling_clips = [c for c in clips if c["label"] == "selling_point"]
-    for sentence in script["sentences"]:
-        if sentence["label"] == "selling_point":
-            assert any(c["t0"] <= sentence["t0"] + 0.3 and sentence["t1"] - 0.3 <= c["t1"] for c in selling_clips), (
-                sentence["text"]
-            )
-    assert len(selling_clips) >= 2
+    assert_script_selling_points_clipped("zh_heldout", script, clips)
+    assert len([c for c in clips if c["label"] == "selling_point"]) >= 2

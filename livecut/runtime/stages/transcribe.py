@@ -12,6 +12,11 @@ then one recogniser call hears all the speech chunks (a room's chunks share Whis
 windows share encoder and decoder calls), then each room labels, segments and records its
 progress. A room's events stay in order; the runner acknowledges them after the outputs are
 published.
+
+A room's state is also dropped when no event of the room came for `idle_s`: its end may never
+come to this worker (in a scale-out its partition can move to another one, which then gets its
+EndOfStream), and without this every room a worker ever lost would stay in memory. If the room
+is heard again, it resumes from its stored resume point like a takeover.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from livecut.contracts import SAMPLE_RATE, AudioChunk, ClipRequest, EndOfStream, Fragment, Utterance, topics
@@ -36,6 +42,10 @@ from stream.fragment_audio import FragmentAudio
 
 log = logging.getLogger(__name__)
 
+# Seconds without an event of a room after which its state is dropped. A live room sends a fragment
+# every couple of seconds, and a dropped state costs only a replay, so this only has to be long.
+ROOM_IDLE_S = 600.0
+
 
 class _RoomState:
     """A room's speech state plus the audio decoded from its fragments, how far it got, and the product on air."""
@@ -46,6 +56,8 @@ class _RoomState:
         self.products = products
         self.last_seq: int | None = None
         self.last_t0: float | None = None
+        # When (the stage's clock) the room's last event was handled here.
+        self.heard_at = 0.0
 
     def resume_point(self, media_now: float) -> float:
         held = self.audio.held_from
@@ -70,19 +82,31 @@ class TranscribeStage:
     topic = topics.FRAGMENTS
     policy = ErrorPolicy(attempts=2, backoff_s=0.5)
 
-    def __init__(self, services: LiveServices) -> None:
+    def __init__(
+        self, services: LiveServices, idle_s: float = ROOM_IDLE_S, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.services = services
         self.rooms: dict[str, _RoomState] = {}
         self.batch_size = int(services.config["transcribe"]["batch_fragments"])
+        self.idle_s = idle_s
+        self.clock = clock
 
     def handle(self, key: str, event: Fragment | EndOfStream) -> list[Emit]:
         return self.handle_batch([(key, event)])
 
     def handle_batch(self, items: list[tuple[str, Fragment | EndOfStream]]) -> list[Emit]:
+        self._forget_idle_rooms(but={key for key, _ in items})
         emits: list[Emit] = []
         for part in _parts(items):
             emits += self._handle_part(part)
         return emits
+
+    def _forget_idle_rooms(self, but: set[str]) -> None:
+        now = self.clock()
+        for room, state in list(self.rooms.items()):
+            if room not in but and now - state.heard_at > self.idle_s:
+                del self.rooms[room]
+                log.info("room %s: nothing heard for %.0f s, its speech state is dropped", room, now - state.heard_at)
 
     def give_up(self, key: str, event: Fragment | EndOfStream, reason: str) -> None:
         log.error(
@@ -137,13 +161,17 @@ class TranscribeStage:
             return [one.state.speech.understand([next(heard) for _ in one.chunks]) for one in listened]
 
     def _listen_to(self, state: _RoomState, fragment: Fragment, start: float) -> list[SpeechChunk]:
-        audio = self._decode(state, fragment, start)
-        with observe_stage("vad_asr"):
-            chunks = state.speech.listen(audio)
+        chunks = self._speech_chunks(state, fragment, start)
         # 0.0 is a position, not "none": a file's first fragment can start before it (B-frame delay).
         before = state.last_t0 if state.last_t0 is not None else -math.inf
         state.last_seq, state.last_t0 = fragment.seq, max(fragment.t0, before)
         return chunks
+
+    def _speech_chunks(self, state: _RoomState, fragment: Fragment, start: float) -> list[SpeechChunk]:
+        """The fragment's audio from media time `start` on, through the room's VAD."""
+        audio = self._decode(state, fragment, start)
+        with observe_stage("vad_asr"):
+            return state.speech.listen(audio)
 
     def _conclude(self, listened: _Listened, utterances: list[Utterance]) -> list[Emit]:
         """Label and segment what the room said, close its runs, and record how far it got."""
@@ -184,6 +212,7 @@ class TranscribeStage:
         state = self.rooms.get(room)
         record = self.services.store.room(room)
         if state is not None and not self._stale(state, record):
+            state.heard_at = self.clock()
             return state, [], -math.inf
         if state is not None:
             log.warning(
@@ -194,6 +223,7 @@ class TranscribeStage:
                 state.last_t0 or 0.0,
             )
         state = self.rooms[room] = self._new_state(room, record)
+        state.heard_at = self.clock()
         # What an earlier owner processed is not a sign of staleness later: only progress after now is.
         state.last_t0 = record.processed_to if record else None
         start = record.resume_from if record and record.resume_from is not None else -math.inf
