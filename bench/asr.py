@@ -55,7 +55,7 @@ def _settings(config: dict, model_name: str):
 
 def _transcribe(settings, recognizer: SpeechRecognizer, path: Path) -> tuple[float, int]:
     started = time.perf_counter()
-    transcriber = Transcriber(settings, recognizer)
+    transcriber = Transcriber(settings, recognizer, full_windows=True)
     count = sum(1 for _ in transcriber.transcribe(FileSource(path, room=path.stem).events()))
     return time.perf_counter() - started, count
 

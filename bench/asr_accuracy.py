@@ -136,7 +136,7 @@ def _measure(
 
 
 def _transcribe(name: str, settings, recognizer: SpeechRecognizer, products: list[str]) -> list[Utterance]:
-    transcriber = Transcriber(settings, recognizer, products)
+    transcriber = Transcriber(settings, recognizer, products, full_windows=True)
     return list(transcriber.transcribe(FileSource(FIXTURES / f"{name}.mp4", room=name).events()))
 
 

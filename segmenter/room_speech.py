@@ -62,8 +62,11 @@ class RoomSpeech:
         return self.builder.flush(media_end=media_end)
 
     def resume_point(self, media_now: float) -> float:
-        """The earliest media time this state still depends on: open VAD speech or an open topic run."""
+        """The earliest media time this state still depends on: speech held for a full window, open
+        VAD speech or an open topic run."""
         held = [media_now]
+        if self.transcriber.held_from is not None:
+            held.append(self.transcriber.held_from)
         chunker = self.transcriber.chunker
         if len(chunker.buffer) and chunker.buffer_t0 is not None:
             held.append(chunker.buffer_t0)

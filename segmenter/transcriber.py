@@ -16,6 +16,7 @@ from segmenter.asr import AsrSettings, ChunkRequest, RecognizedChunk, SpeechReco
 from segmenter.room_vocabulary import RoomVocabulary, VocabularySettings
 from segmenter.speech_chunker import SpeechChunk, SpeechChunker, VadSettings
 from segmenter.utterances import UtteranceSettings, split_utterances
+from segmenter.window_packing import closed_chunks
 
 
 @dataclass(frozen=True)
@@ -30,15 +31,22 @@ class Transcriber:
     """One per room: holds that room's VAD buffer and vocabulary; shares the recogniser it is given.
 
     `product_terms`: what the catalog knows of the room's products (names, aliases, attribute
-    values, colors, link numbers), one term each; they join the room's lexicon."""
+    values, colors, link numbers), one term each; they join the room's lexicon.
+
+    `full_windows` (recorded files): `listen` holds speech chunks back until they fill a Whisper
+    window, so a file's windows, and so its words, do not depend on how its audio was batched.
+    A live room (False) has each chunk recognised as soon as it closes."""
 
     def __init__(
         self,
         settings: TranscriberSettings,
         recognizer: SpeechRecognizer | None = None,
         product_terms: Iterable[str] = (),
+        full_windows: bool = False,
     ) -> None:
         self.settings = settings
+        self.full_windows = full_windows
+        self.held: list[SpeechChunk] = []
         self.recognizer = recognizer or SpeechRecognizer(settings.asr)
         self.vocabulary = RoomVocabulary(settings.vocabulary, product_terms)
         self.chunker = SpeechChunker(settings.vad)
@@ -50,13 +58,28 @@ class Transcriber:
     def hotwords(self) -> dict[str, str] | None:
         return self.vocabulary.hotwords
 
+    @property
+    def held_from(self) -> float | None:
+        """Media time of the first speech chunk held back for a full window (None when none is)."""
+        return self.held[0].t0 if self.held else None
+
     def listen(self, event: AudioChunk | EndOfStream) -> list[SpeechChunk]:
-        """The speech chunks this event closes (voice activity only; nothing is recognised yet)."""
+        """The speech chunks to recognise now: those this event closes (voice activity only), or
+        with `full_windows`, those that fill windows. Nothing is recognised yet."""
         self.room = event.room
         if isinstance(event, EndOfStream):
-            return self.chunker.flush()
-        self.arrivals.append((event.t1, event.received_at))
-        return self.chunker.feed(event)
+            chunks = self.chunker.flush()
+        else:
+            self.arrivals.append((event.t1, event.received_at))
+            chunks = self.chunker.feed(event)
+        if not self.full_windows:
+            return chunks
+        self.held += chunks
+        closed = len(self.held)
+        if not isinstance(event, EndOfStream):
+            closed = closed_chunks([len(c.samples) for c in self.held], self.recognizer.settings.packing)
+        ready, self.held = self.held[:closed], self.held[closed:]
+        return ready
 
     def understand(self, recognized: list[RecognizedChunk]) -> list[Utterance]:
         """The utterances of the chunks `listen` gave, from what the recogniser heard in each (in order)."""
@@ -82,15 +105,9 @@ class Transcriber:
         yield from self.recognize(self.listen(event))
 
     def transcribe(self, events: Iterable[AudioChunk | EndOfStream]) -> Iterator[Utterance]:
-        """Lazily transcribe a whole stream of events, a window's worth of speech at a time."""
-        waiting: list[SpeechChunk] = []
-        window_s = self.recognizer.settings.packing.window_s
+        """Lazily transcribe a whole stream of events."""
         for event in events:
-            waiting += self.listen(event)
-            if isinstance(event, EndOfStream) or sum(c.t1 - c.t0 for c in waiting) >= window_s:
-                yield from self.recognize(waiting)
-                waiting = []
-        yield from self.recognize(waiting)
+            yield from self.feed(event)
 
     def _arrival_of(self, t: float) -> float:
         """Wall-clock time the audio at media time `t` arrived, assuming it streamed in real time."""

@@ -56,23 +56,42 @@ class PackedWindow:
 def pack(chunks: list[np.ndarray], settings: PackingSettings) -> list[PackedWindow]:
     """The chunks (mono samples at SAMPLE_RATE), in order, packed into as few windows as fit.
     A chunk longer than a window gets a window of its own."""
-    limit = int(settings.window_s * SAMPLE_RATE)
     gap = np.zeros(int(settings.gap_s * SAMPLE_RATE), dtype=np.float32)
-    windows: list[PackedWindow] = []
-    parts: list[np.ndarray] = []
-    placements: list[Placement] = []
-    used = 0
-    for index, samples in enumerate(chunks):
-        needed = len(samples) + (len(gap) if parts else 0)
-        if parts and used + needed > limit:
-            windows.append(PackedWindow(np.concatenate(parts), placements))
-            parts, placements, used = [], [], 0
-        if parts:
-            parts.append(gap)
-            used += len(gap)
-        placements.append(Placement(index, used / SAMPLE_RATE, (used + len(samples)) / SAMPLE_RATE))
-        parts.append(samples.astype(np.float32, copy=False))
-        used += len(samples)
-    if parts:
+    windows = []
+    for group in _groups([len(c) for c in chunks], settings):
+        parts: list[np.ndarray] = []
+        placements: list[Placement] = []
+        for index in group:
+            if parts:
+                parts.append(gap)
+            start = sum(len(p) for p in parts)
+            placements.append(Placement(index, start / SAMPLE_RATE, (start + len(chunks[index])) / SAMPLE_RATE))
+            parts.append(chunks[index].astype(np.float32, copy=False))
         windows.append(PackedWindow(np.concatenate(parts), placements))
     return windows
+
+
+def closed_chunks(lengths: list[int], settings: PackingSettings) -> int:
+    """How many of these chunks (lengths in samples, in order) lie in windows that no later chunk
+    can join: all but the last window, as `pack` would lay out the whole stream. Holding the rest
+    back until more speech comes makes a recorded file's windows the same however its audio arrives."""
+    if not settings.window_s:
+        return len(lengths)
+    groups = _groups(lengths, settings)
+    return sum(len(group) for group in groups[:-1])
+
+
+def _groups(lengths: list[int], settings: PackingSettings) -> list[list[int]]:
+    """Greedy: each chunk joins the current window if it fits (with the gap before it), else starts the next."""
+    limit = int(settings.window_s * SAMPLE_RATE)
+    gap = int(settings.gap_s * SAMPLE_RATE)
+    groups: list[list[int]] = []
+    used = 0
+    for index, length in enumerate(lengths):
+        if groups and groups[-1] and used + gap + length <= limit:
+            groups[-1].append(index)
+            used += gap + length
+        else:
+            groups.append([index])
+            used = length
+    return groups

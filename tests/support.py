@@ -31,6 +31,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 LIVECUT = [sys.executable, "-m", "livecut.cli"]
 # Live clip boundaries may differ from the recorded-file run by this much.
 CLIP_TOLERANCE_S = 0.5
+# ...or, heard a little differently, a live clip shares at least this much of the shorter span.
+TWIN_SHARE = 0.6
 
 
 def free_port() -> int:
@@ -104,17 +106,16 @@ def assert_no_clip_lost_or_duplicated(
     """Every clip of the file has its live twin; no topic is clipped twice; a live clip the file
     run lacks (Whisper heard the audio slightly differently) is right by the script.
 
+    A twin has the clip's label and sublabel and either both ends within CLIP_TOLERANCE_S or most
+    of its span: a live room's speech chunks share Whisper windows only while the transcribe stage
+    is behind (a killed worker's backlog, a loaded machine), so the room can hear a sentence's
+    words a little differently from the file run and move a clip's edge by an utterance.
+
     `moved` maps a time of the file onto the room's timeline (a reconnect shifts what follows it).
     """
     matched = set()
     for clip in batch:
-        twins = [
-            c
-            for c in live
-            if (c["label"], c["sublabel"]) == (clip["label"], clip["sublabel"])
-            and abs(c["t0"] - moved(clip["t0"])) <= CLIP_TOLERANCE_S
-            and abs(c["t1"] - moved(clip["t1"])) <= CLIP_TOLERANCE_S
-        ]
+        twins = [c for c in live if _twins(c, clip, moved)]
         spans = sorted((c["t0"], c["t1"], c["label"], c["sublabel"]) for c in live)
         assert twins, f"lost: {clip['label']}/{clip['sublabel']} {clip['t0']}-{clip['t1']}; live: {spans}"
         matched.add(twins[0]["clip_id"])
@@ -126,6 +127,15 @@ def assert_no_clip_lost_or_duplicated(
     sentences = [{**s, "t0": moved(s["t0"]), "t1": moved(s["t1"])} for s in script["sentences"]]
     for extra in (c for c in live if c["clip_id"] not in matched):
         assert expected_topic(extra, sentences) == (extra["label"], extra["sublabel"]), extra["text"]
+
+
+def _twins(live: dict, clip: dict, moved: Callable[[float], float]) -> bool:
+    if (live["label"], live["sublabel"]) != (clip["label"], clip["sublabel"]):
+        return False
+    t0, t1 = moved(clip["t0"]), moved(clip["t1"])
+    if abs(live["t0"] - t0) <= CLIP_TOLERANCE_S and abs(live["t1"] - t1) <= CLIP_TOLERANCE_S:
+        return True
+    return overlap(live["t0"], live["t1"], t0, t1) >= TWIN_SHARE * min(live["t1"] - live["t0"], t1 - t0)
 
 
 # Issue 12: a script's selling-point sentence may lie this far outside the clip that holds it (Whisper's

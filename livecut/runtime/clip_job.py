@@ -87,7 +87,8 @@ class ClipJob:
         services = self.services
         services.bus = bus = MemoryBus()
         writer = _OutputWriter(result, self.utterance_log, self.clip_log, self.out_dir, services, progress)
-        stages: list[Any] = [TranscribeStage(services), *writer.stages()]
+        # A file's words must not depend on how fast its fragments came: its speech fills whole windows.
+        stages: list[Any] = [TranscribeStage(services, full_windows=True), *writer.stages()]
         if self.render:
             stages.append(RenderStage(services, scratch_dir=Path(self.work.name)))
         runners = [StageRunner(stage, bus, services.store) for stage in stages]

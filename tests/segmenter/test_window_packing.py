@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from livecut.contracts import SAMPLE_RATE
-from segmenter.window_packing import PackingSettings, pack
+from segmenter.window_packing import PackingSettings, closed_chunks, pack
 
 
 def seconds(s: float, value: float = 0.1) -> np.ndarray:
@@ -43,3 +43,30 @@ def test_a_word_belongs_to_the_chunk_its_middle_is_in_or_nearest_to():
 def test_bad_settings_name_the_field(window_s, gap_s, message):
     with pytest.raises(ValueError, match=message):
         PackingSettings(window_s=window_s, gap_s=gap_s)
+
+
+def test_only_windows_no_later_chunk_can_join_are_closed():
+    settings = PackingSettings(window_s=10, gap_s=1)
+    lengths = [int(s * SAMPLE_RATE) for s in (4, 4, 3, 5)]
+    # [4, 4] fill the first window (3 more would not fit), [3, 5] is still open.
+    assert closed_chunks(lengths, settings) == 2
+    assert closed_chunks(lengths[:2], settings) == 0
+    assert closed_chunks(lengths[:3], settings) == 2
+    assert closed_chunks(lengths, PackingSettings(window_s=0)) == 4
+
+
+def test_a_stream_held_for_full_windows_packs_as_the_whole_stream_would():
+    settings = PackingSettings(window_s=10, gap_s=1)
+    lengths = [int(s * SAMPLE_RATE) for s in (4, 2, 3, 6, 1, 2, 7, 3)]
+    whole = [[p.index for p in w.placements] for w in pack([np.zeros(n, np.float32) for n in lengths], settings)]
+    held: list[int] = []
+    windows: list[list[int]] = []
+    for index in range(len(lengths)):
+        held.append(index)
+        closed = closed_chunks([lengths[i] for i in held], settings)
+        ready, held = held[:closed], held[closed:]
+        if ready:
+            ready_windows = pack([np.zeros(lengths[i], np.float32) for i in ready], settings)
+            windows += [[ready[p.index] for p in w.placements] for w in ready_windows]
+    windows += [held] if held else []
+    assert windows == whole

@@ -83,9 +83,15 @@ class TranscribeStage:
     policy = ErrorPolicy(attempts=2, backoff_s=0.5)
 
     def __init__(
-        self, services: LiveServices, idle_s: float = ROOM_IDLE_S, clock: Callable[[], float] = time.monotonic
+        self,
+        services: LiveServices,
+        idle_s: float = ROOM_IDLE_S,
+        clock: Callable[[], float] = time.monotonic,
+        full_windows: bool = False,
     ) -> None:
+        """`full_windows`: recorded files; speech waits for a full Whisper window (segmenter.Transcriber)."""
         self.services = services
+        self.full_windows = full_windows
         self.rooms: dict[str, _RoomState] = {}
         self.batch_size = int(services.config["transcribe"]["batch_fragments"])
         self.idle_s = idle_s
@@ -200,7 +206,12 @@ class TranscribeStage:
         products = RoomProducts(room, services.store, memory_s)
         speech = RoomSpeech(
             # The lineup's words join the room's vocabulary (hotwords, pinyin correction) at its start.
-            transcriber=Transcriber(services.transcriber_settings, services.recognizer, product_terms=products.terms()),
+            transcriber=Transcriber(
+                services.transcriber_settings,
+                services.recognizer,
+                product_terms=products.terms(),
+                full_windows=self.full_windows,
+            ),
             builder=builder,
             classifier=services.classifiers.for_brand(record.brand if record else None),
         )
