@@ -115,10 +115,10 @@ def assert_no_clip_lost_or_duplicated(
     """
     matched = set()
     for clip in batch:
-        twins = [c for c in live if _twins(c, clip, moved)]
+        found = [c for c in live if twins(c, clip, moved)]
         spans = sorted((c["t0"], c["t1"], c["label"], c["sublabel"]) for c in live)
-        assert twins, f"lost: {clip['label']}/{clip['sublabel']} {clip['t0']}-{clip['t1']}; live: {spans}"
-        matched.add(twins[0]["clip_id"])
+        assert found, f"lost: {clip['label']}/{clip['sublabel']} {clip['t0']}-{clip['t1']}; live: {spans}"
+        matched.add(found[0]["clip_id"])
     for a in live:
         for b in live:
             same_topic = (a["label"], a["sublabel"]) == (b["label"], b["sublabel"])
@@ -129,7 +129,8 @@ def assert_no_clip_lost_or_duplicated(
         assert expected_topic(extra, sentences) == (extra["label"], extra["sublabel"]), extra["text"]
 
 
-def _twins(live: dict, clip: dict, moved: Callable[[float], float]) -> bool:
+def twins(live: dict, clip: dict, moved: Callable[[float], float] = lambda t: t) -> bool:
+    """Whether a live clip stands for the file run's `clip` (see assert_no_clip_lost_or_duplicated)."""
     if (live["label"], live["sublabel"]) != (clip["label"], clip["sublabel"]):
         return False
     t0, t1 = moved(clip["t0"]), moved(clip["t1"])

@@ -18,24 +18,25 @@ from support import (
     publish,
     settled,
     start_serve,
+    twins,
     wait_for,
 )
 
 from stream.file_source import probe
 
-TOLERANCE_S = 0.5
 DATASET = Path(__file__).resolve().parent.parent / "segmenter" / "data" / "utterances.jsonl"
 # The re-cut at 32 s falls in the silence between sentences ending 30.86 s and starting 32.06 s.
 RECONNECT_AT_S = 31.5
 
 
 def assert_same_clips(live: list[dict], batch: list[dict]) -> None:
+    """As many clips as the file run, each with its twin there (tests/support.py: the same topic, and
+    the same span or, Whisper having heard a sentence a little differently, most of it)."""
     spans = sorted((c["label"], c["sublabel"], c["t0"], c["t1"]) for c in live)
     expected = sorted((c["label"], c["sublabel"], c["t0"], c["t1"]) for c in batch)
     assert len(spans) == len(expected), (spans, expected)
-    for (label, sub, t0, t1), (e_label, e_sub, e_t0, e_t1) in zip(spans, expected, strict=True):
-        assert (label, sub) == (e_label, e_sub), (spans, expected)
-        assert t0 == pytest.approx(e_t0, abs=TOLERANCE_S) and t1 == pytest.approx(e_t1, abs=TOLERANCE_S)
+    for clip in batch:
+        assert any(twins(c, clip) for c in live), (clip["label"], clip["sublabel"], clip["t0"], spans)
 
 
 def test_clips_appear_while_the_host_is_still_talking(server, fixtures, clip_run):

@@ -53,6 +53,9 @@ class ClipJob:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.work = tempfile.TemporaryDirectory(prefix=".livecut-work-", dir=self.out_dir)
         work = Path(self.work.name)
+        # A file's words must not depend on which of its windows happened to be decoded together
+        # (a batched GEMM rounds differently): one window per encoder and decoder call.
+        config = {**config, "asr": {**config["asr"], "batch_windows": 1}}
         self.services = LiveServices(
             config, MetadataStore(work / "clip.db"), LocalMediaStore(work / "media"), MemoryBus()
         )
