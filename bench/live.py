@@ -152,7 +152,8 @@ def run(rooms: int, extra_config: str, workers: int) -> dict:
                 time.sleep(1.0)
             used = [cpu_seconds(p.pid) - before for p, before in zip(procs, cpu0, strict=True)]
             cpu, wall = sum(used), time.time() - wall0
-            clips = [c for r in created for c in call(f"{base}/api/clips?room={r['id']}")]
+            per_room = [call(f"{base}/api/clips?room={r['id']}") for r in created]
+            clips = [c for room_clips in per_room for c in room_clips]
             media_s = sum(call(f"{base}/api/rooms/{r['id']}")["duration_s"] for r in created)
         finally:
             for proc in procs:
@@ -173,6 +174,8 @@ def run(rooms: int, extra_config: str, workers: int) -> dict:
         "transcribe_cpu_s": sum(used[1 : 1 + workers]),
         "render_cpu_s": sum(used[1 + workers :]),
         "media_s": media_s,
+        # Each room's clips, as (label, sublabel, t0) in time order: rooms of one sample should match.
+        "spans": [sorted((c["t0"], c["label"], c["sublabel"]) for c in room_clips) for room_clips in per_room],
     }
 
 
@@ -191,6 +194,11 @@ def main() -> None:
             f"{r['rooms']:5d} {r['clips']:5d} {r['failed']:6d} {r['p50']:6.1f} {r['p95']:6.1f} {r['max']:6.1f} "
             f"{r['cpu_percent_of_machine']:6.0f} {r['wall_s']:7.0f}"
         )
+        counts = sorted(len(spans) for spans in r["spans"])
+        if counts[0] != counts[-1]:
+            print(f"      clips per room differ: {counts}")
+            for spans in r["spans"]:
+                print("      " + " ".join(f"{t0:.1f}:{label}/{sublabel}" for t0, label, sublabel in spans))
         if args.workers:
             print(
                 f"      transcribe: {r['transcribe_cpu_s']:.0f} CPU s for {r['media_s']:.0f} s of media "
