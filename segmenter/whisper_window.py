@@ -4,9 +4,11 @@ faster-whisper's `transcribe` is built for long files: it encodes the window aga
 detect the language, falls back to sampling at five temperatures whenever the average
 log-probability is low (common on live audio over music), and after the last word it
 seeks into the padding and decodes a second window, which is where most hallucinated
-tails come from. A VAD chunk is one short window, so this decoder does what a chunk
-needs and nothing more: one encoder pass shared by language detection, decoding and
-word alignment, and a retry at a higher temperature only when the text repeats itself.
+tails come from. Here a window is one room's speech chunks packed into at most 30 s
+(segmenter/window_packing.py), so this decoder does what such a window needs and nothing
+more: one encoder pass shared by language detection, decoding and word alignment (the
+windows of a batch encoded together and, where they share a prompt, decoded greedily
+together), and a retry at a higher temperature only when the text repeats itself.
 """
 
 from __future__ import annotations
@@ -86,15 +88,6 @@ class WindowDecoder:
         self.model = model
         self.settings = settings
         self.max_frames = model.feature_extractor.nb_max_frames
-
-    def decode(
-        self,
-        samples: np.ndarray,
-        languages: tuple[str, ...],
-        prompts: dict[str, str],
-        hotwords: dict[str, str] | None = None,
-    ) -> WindowResult:
-        return self.decode_many([WindowRequest(samples, languages, prompts, hotwords)])[0]
 
     def decode_many(self, requests: list[WindowRequest], batch_size: int = 8) -> list[WindowResult]:
         """Decode the windows `batch_size` at a time: one encoder call and, for windows that share
