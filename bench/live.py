@@ -174,7 +174,7 @@ def run(rooms: int, extra_config: str, workers: int) -> dict:
         "transcribe_cpu_s": sum(used[1 : 1 + workers]),
         "render_cpu_s": sum(used[1 + workers :]),
         "media_s": media_s,
-        # Each room's clips, as (label, sublabel, t0) in time order: rooms of one sample should match.
+        # Each room's clips, as (t0, label, sublabel) in time order: rooms of one sample should match.
         "spans": [sorted((c["t0"], c["label"], c["sublabel"]) for c in room_clips) for room_clips in per_room],
     }
 
@@ -195,10 +195,11 @@ def main() -> None:
             f"{r['cpu_percent_of_machine']:6.0f} {r['wall_s']:7.0f}"
         )
         counts = sorted(len(spans) for spans in r["spans"])
+        shown = r["spans"] if counts[0] != counts[-1] else r["spans"][:1]
         if counts[0] != counts[-1]:
             print(f"      clips per room differ: {counts}")
-            for spans in r["spans"]:
-                print("      " + " ".join(f"{t0:.1f}:{label}/{sublabel}" for t0, label, sublabel in spans))
+        for spans in shown:
+            print("      " + " ".join(f"{t0:.1f}:{label}/{sublabel}" for t0, label, sublabel in spans))
         if args.workers:
             print(
                 f"      transcribe: {r['transcribe_cpu_s']:.0f} CPU s for {r['media_s']:.0f} s of media "
