@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 from faster_whisper import WhisperModel
 from opencc import OpenCC
 
@@ -93,7 +92,7 @@ class SpeechRecognizer:
             streams.setdefault(request.stream, []).append(index)
         windows: list[tuple[PackedWindow, list[int], dict[str, str] | None]] = []
         for indexes in streams.values():
-            for window in self._pack([requests[i].chunk.samples for i in indexes]):
+            for window in pack([requests[i].chunk.samples for i in indexes], self.settings.packing):
                 windows.append((window, indexes, requests[indexes[0]].hotwords))
         languages = (self.settings.language,) if self.settings.language else self.settings.languages
         decoded = self.decoder.decode_many(
@@ -106,11 +105,6 @@ class SpeechRecognizer:
                 index = indexes[placement]
                 recognized[index] = RecognizedChunk(result.lang, self._words(requests[index].chunk, words, result.lang))
         return [recognized[i] for i in range(len(requests))]
-
-    def _pack(self, chunks: list[np.ndarray]) -> list[PackedWindow]:
-        if self.settings.packing.window_s:
-            return pack(chunks, self.settings.packing)
-        return [pack([chunk], self.settings.packing)[0] for chunk in chunks]
 
     def _split(self, window: PackedWindow, result: WindowResult) -> dict[int, list[WindowWord]]:
         """The window's words that are speech, per chunk (its number in the window's group), on the chunk's timeline."""

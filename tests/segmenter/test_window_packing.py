@@ -28,6 +28,9 @@ def test_a_chunk_that_does_not_fit_starts_the_next_window_and_a_long_one_stands_
     assert [[p.index for p in w.placements] for w in windows] == [[0, 1], [2], [3]]
     assert windows[1].placements[0].start == 0
     assert len(windows[2].samples) == 29 * SAMPLE_RATE
+    # window_s 0: packing off, one chunk per window.
+    alone = pack([seconds(3), seconds(4)], PackingSettings(window_s=0))
+    assert [[p.index for p in w.placements] for w in alone] == [[0], [1]]
 
 
 def test_a_word_belongs_to_the_chunk_its_middle_is_in_or_nearest_to():

@@ -163,7 +163,7 @@ class TranscribeStage:
         """Every room's utterances, from one recogniser call over all their speech chunks."""
         with observe_stage("vad_asr"):
             requests = [request for one in listened for request in one.state.speech.requests(one.chunks)]
-            heard = iter(self.services.recognizer.recognize_many(requests) if requests else [])
+            heard = iter(self.services.recognizer.recognize_many(requests))
             return [one.state.speech.understand([next(heard) for _ in one.chunks]) for one in listened]
 
     def _listen_to(self, state: _RoomState, fragment: Fragment, start: float) -> list[SpeechChunk]:
