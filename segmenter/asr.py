@@ -86,7 +86,18 @@ class SpeechRecognizer:
 
     def recognize_many(self, requests: list[ChunkRequest]) -> list[RecognizedChunk]:
         """Each chunk's words, in the order given. A stream's chunks are packed into shared
-        windows in the order given: give them in media-time order."""
+        windows in the order given: give them in media-time order. Whisper sometimes ends a
+        window early (after a change of voice or a long pause): the chunks after its last word
+        were never heard, and get one more window of their own."""
+        recognized, unheard = self._recognize_once(requests)
+        if unheard:
+            again, _ = self._recognize_once([requests[i] for i in unheard])
+            for index, heard in zip(unheard, again, strict=True):
+                recognized[index] = heard
+        return recognized
+
+    def _recognize_once(self, requests: list[ChunkRequest]) -> tuple[list[RecognizedChunk], list[int]]:
+        """Each chunk's words, and the chunks Whisper stopped before (request numbers)."""
         streams: dict[str, list[int]] = {}
         for index, request in enumerate(requests):
             streams.setdefault(request.stream, []).append(index)
@@ -100,11 +111,14 @@ class SpeechRecognizer:
             batch_size=self.settings.batch_windows,
         )
         recognized: dict[int, RecognizedChunk] = {}
+        unheard: list[int] = []
         for (window, indexes, _), result in zip(windows, decoded, strict=True):
-            for placement, words in self._split(window, result).items():
+            split = self._split(window, result)
+            unheard += [indexes[i] for i in _after_last_word(window, split)]
+            for placement, words in split.items():
                 index = indexes[placement]
                 recognized[index] = RecognizedChunk(result.lang, self._words(requests[index].chunk, words, result.lang))
-        return [recognized[i] for i in range(len(requests))]
+        return [recognized[i] for i in range(len(requests))], sorted(unheard)
 
     def _split(self, window: PackedWindow, result: WindowResult) -> dict[int, list[WindowWord]]:
         """The window's words that are speech, per chunk (its number in the window's group), on the chunk's timeline."""
@@ -147,6 +161,14 @@ class SpeechRecognizer:
             text=text,
             probability=round(word.probability, 4),
         )
+
+
+def _after_last_word(window: PackedWindow, words: dict[int, list[WindowWord]]) -> list[int]:
+    """The window's chunks (their numbers in its group) placed after the last one with words;
+    none when no chunk has words (Whisper heard the whole window and found no speech)."""
+    order = [p.index for p in window.placements]
+    heard = [position for position, index in enumerate(order) if words[index]]
+    return order[heard[-1] + 1 :] if heard else []
 
 
 def _normalise(text: str) -> str:
