@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 CLIPS_DIR = "clips"
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 _STDERR_LINES = 12
+# One video frame as a single JPEG file.
+_JPEG = ["-frames:v", "1", "-q:v", "3", "-update", "1", "-f", "image2"]
 
 
 class RenderError(RuntimeError):
@@ -193,9 +195,11 @@ class Renderer:
             temps = {kind: stage.path(name) for kind, name in names.items()}
             temps["srt"].write_text(to_srt(cues), encoding="utf-8")
             temps["vtt"].write_text(to_vtt(cues), encoding="utf-8")
-            self._cut(source_path, info, start, request.duration, temps["video"])
+            self._cut(source_path, info, start, request.duration, temps["video"], temps["thumbnail"])
             duration = measure_duration(temps["video"])
-            self._thumbnail(temps["video"], duration, temps["thumbnail"])
+            if not _written(temps["thumbnail"]):
+                # The video ended before the thumbnail time (it stopped before the requested end).
+                self._thumbnail(temps["video"], duration, temps["thumbnail"])
             if self.settings.vertical:
                 srt = temps["srt"] if cues and self.settings.burn_captions else None
                 self._vertical(source_path, info, start, request.duration, srt, temps["vertical"])
@@ -244,11 +248,29 @@ class Renderer:
             "-sn", "-dn", "-map_metadata", "-1", "-movflags", "+faststart", "-f", "mp4",
         ]  # fmt: skip
 
-    def _cut(self, source: Path, info: SourceInfo, start: float, duration: float, out: Path) -> None:
+    def _cut(self, source: Path, info: SourceInfo, start: float, duration: float, out: Path, thumbnail: Path) -> None:
+        """Encode the clip and write its thumbnail in one run: a second run would start ffmpeg and decode again.
+
+        The thumbnail branch passes one frame at most; none when the video ends before the thumbnail time.
+        """
         audio = "0:a:0" if info.has_audio else "1:a:0"
-        video = ["-map", "0:v:0", "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2,setsar=1"]
-        args = [*self._inputs(source, info, start), *video, *self._encoding(duration, audio), str(out)]
+        graph = (
+            "[0:v:0]scale=trunc(iw/2)*2:trunc(ih/2)*2,setsar=1,split[clip][still];"
+            f"[still]{self._thumbnail_filter(duration)}[thumbnail]"
+        )
+        video = ["-filter_complex", graph, "-map", "[clip]"]
+        still = ["-map", "[thumbnail]", *_JPEG, str(thumbnail)]
+        args = [*self._inputs(source, info, start), *video, *self._encoding(duration, audio), str(out), *still]
         self._run(args, "cutting the clip")
+
+    def _thumbnail_filter(self, duration: float) -> str:
+        """The first frame at the thumbnail time, scaled; `trim` ends the branch with the clip, not the input."""
+        at = self._thumbnail_time(duration)
+        pick = f"select='gte(t,{at:.6f})*isnan(prev_selected_t)'"
+        return f"trim=end={duration:.6f},{pick},scale={self.settings.thumbnail_width}:-2"
+
+    def _thumbnail_time(self, duration: float) -> float:
+        return max(0.0, min(duration * self.settings.thumbnail_at, duration - 0.1))
 
     def _vertical(
         self, source: Path, info: SourceInfo, start: float, duration: float, srt: Path | None, out: Path
@@ -278,11 +300,12 @@ class Renderer:
         return caption_filter(srt, s.vertical_size, s.font, s.caption_margin, s.captions.max_chars_cjk)
 
     def _thumbnail(self, clip: Path, duration: float, out: Path) -> None:
-        at = max(0.0, min(duration * self.settings.thumbnail_at, duration - 0.1))
+        """The thumbnail from the written clip, for a clip whose video ended before the thumbnail time."""
+        at = self._thumbnail_time(duration)
         scale = f"scale={self.settings.thumbnail_width}:-2"
-        args = ["-ss", f"{at:.6f}", "-i", str(clip), "-frames:v", "1", "-vf", scale]
-        self._run([*args, "-q:v", "3", "-update", "1", "-f", "image2", str(out)], "writing the thumbnail")
-        if not out.exists() or out.stat().st_size == 0:
+        args = ["-ss", f"{at:.6f}", "-i", str(clip), "-vf", scale]
+        self._run([*args, *_JPEG, str(out)], "writing the thumbnail")
+        if not _written(out):
             raise RenderError(f"writing the thumbnail: no frame at {at:.2f}s of {clip}")
 
     def _run(self, args: list[str], what: str) -> None:
@@ -325,6 +348,10 @@ def _clip_start(request: ClipRequest, info: SourceInfo, source: Path, source_off
     if info.duration is not None and start >= info.duration:
         raise RenderError(f"clip starts at {start:.3f}s, after the end of {source} ({info.duration:.3f}s)")
     return start
+
+
+def _written(path: Path) -> bool:
+    return path.exists() and path.stat().st_size > 0
 
 
 def _file_names(clip_id: str, vertical: bool) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -161,6 +162,29 @@ def test_thumbnail_is_a_jpeg_from_the_middle(rendered: tuple[Path, ClipReady]) -
     errors = {
         at: np.abs(gray(frame_at(clip, at), thumb.width, thumb.height) - image).mean()
         for at in (0.0, middle / 2, middle - 1.0, middle, middle + 1.0, middle * 1.5, ready.duration - 0.1)
+    }
+    assert min(errors, key=errors.get) == middle
+
+
+def test_thumbnail_when_the_video_ends_before_the_thumbnail_time(
+    tmp_path: Path, source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Video 0-3 s, audio 0-8 s: the thumbnail comes from the middle of the video there is, in a second run."""
+    short_video = tmp_path / "short_video.mp4"
+    streams = ["-t", "3", "-i", str(source), "-t", "8", "-i", str(source), "-map", "0:v", "-map", "1:a"]
+    subprocess.run(["ffmpeg", "-v", "error", *streams, "-c", "copy", str(short_video)], check=True)
+    original, second_runs = Renderer._thumbnail, []
+    monkeypatch.setattr(Renderer, "_thumbnail", lambda self, *args: second_runs.append(original(self, *args)))
+    ready = Renderer(RenderSettings(), tmp_path / "out").render(request(1.0, 7.9), short_video)
+    assert len(second_runs) == 1
+    assert ready.duration < 2.5  # the video's duration, as for any clip: not the 6.9 s asked for
+    clip, thumbnail = tmp_path / "out" / ready.video, tmp_path / "out" / ready.thumbnail
+    with av.open(str(thumbnail)) as container:
+        thumb = next(container.decode(video=0))
+    middle = ready.duration / 2
+    errors = {
+        at: np.abs(gray(frame_at(clip, at), thumb.width, thumb.height) - gray(thumb)).mean()
+        for at in (0.0, middle - 1.0, middle, middle + 1.0)
     }
     assert min(errors, key=errors.get) == middle
 
