@@ -7,6 +7,12 @@ and the CPU use of every livecut process, as a share of the whole machine.
 
     .venv/bin/python bench/live.py --rooms 1 2 4
     .venv/bin/python bench/live.py --rooms 1 2 --workers 2
+    .venv/bin/python bench/live.py --rooms 6 --same-start
+
+Room i starts the sample i/N of the way in (on a keyframe) and plays it round to the same
+length, so at any moment the rooms say different things, as real rooms do (rooms saying the
+same sentence at the same instant would share Whisper windows as no real rooms do). Each
+room's clips are then the sample's clips, rotated. --same-start publishes it unrotated.
 
 --workers W runs the scale-out instead: tansu (Kafka protocol), SeaweedFS (S3) and
 PostgreSQL started here on 127.0.0.1, `livecut serve --roles api,ingest`, and W
@@ -31,6 +37,8 @@ import urllib.request
 from pathlib import Path
 
 SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "zh_live.mp4"
+# The sample's keyframe interval: a stream copy can start only on one.
+KEYFRAME_S = 2.0
 TICKS = os.sysconf("SC_CLK_TCK")
 # The throwaway server's first admin; `call` signs in with it.
 ADMIN_PASSWORD = secrets.token_urlsafe(16)
@@ -128,7 +136,22 @@ def settled(base: str, room_id: str) -> bool:
     )
 
 
-def run(rooms: int, extra_config: str, workers: int) -> dict:
+def start_publisher(url: str, room: int, rooms: int, same_start: bool) -> subprocess.Popen:
+    """ffmpeg sending the sample in real time, from 1/rooms of it further in for each room (looping)."""
+    duration = float(
+        subprocess.run(
+            ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(SAMPLE)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    start = 0.0 if same_start else KEYFRAME_S * round(room * duration / rooms / KEYFRAME_S)
+    source = ["-stream_loop", "1", "-ss", f"{start:.1f}", "-i", str(SAMPLE), "-t", f"{duration:.3f}"]
+    return subprocess.Popen(["ffmpeg", "-v", "error", "-re", *source, "-c", "copy", "-f", "flv", url])
+
+
+def run(rooms: int, extra_config: str, workers: int, same_start: bool = False) -> dict:
     with tempfile.TemporaryDirectory(prefix="livecut-bench-") as scratch, contextlib.ExitStack() as stack:
         root, env = Path(scratch), {}
         if workers:
@@ -140,12 +163,7 @@ def run(rooms: int, extra_config: str, workers: int) -> dict:
                 call(f"{base}/api/rooms", {"name": f"bench {i}", "source": {"type": "push"}}) for i in range(rooms)
             ]
             cpu0, wall0 = [cpu_seconds(p.pid) for p in procs], time.time()
-            publishers = [
-                subprocess.Popen(
-                    ["ffmpeg", "-v", "error", "-re", "-i", str(SAMPLE), "-c", "copy", "-f", "flv", r["rtmp_url"]]
-                )
-                for r in created
-            ]
+            publishers = [start_publisher(r["rtmp_url"], i, rooms, same_start) for i, r in enumerate(created)]
             for publisher in publishers:
                 publisher.wait()
             while not all(settled(base, r["id"]) for r in created):
@@ -165,6 +183,7 @@ def run(rooms: int, extra_config: str, workers: int) -> dict:
         "rooms": rooms,
         "clips": len(latencies),
         "failed": sum(c["status"] != "ready" for c in clips),
+        "failures": sorted({str(c.get("error") or c.get("reason")) for c in clips if c["status"] != "ready"}),
         "p50": statistics.median(latencies),
         "p95": latencies[max(0, round(0.95 * len(latencies)) - 1)],
         "max": latencies[-1],
@@ -174,7 +193,7 @@ def run(rooms: int, extra_config: str, workers: int) -> dict:
         "transcribe_cpu_s": sum(used[1 : 1 + workers]),
         "render_cpu_s": sum(used[1 + workers :]),
         "media_s": media_s,
-        # Each room's clips, as (t0, label, sublabel) in time order: rooms of one sample should match.
+        # Each room's clips, as (t0, label, sublabel) in time order: rooms of one sample match, rotated by their start.
         "spans": [sorted((c["t0"], c["label"], c["sublabel"]) for c in room_clips) for room_clips in per_room],
     }
 
@@ -183,17 +202,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rooms", type=int, nargs="+", default=[1, 2, 4], help="room counts to run, one run each")
     parser.add_argument("--config-extra", default="", help="TOML text appended to the server's config")
+    parser.add_argument("--same-start", action="store_true", help="every room plays the sample from its start")
     parser.add_argument(
         "--workers", type=int, default=0, help="scale-out: this many transcribe and render worker processes each"
     )
     args = parser.parse_args()
     print(f"{'rooms':>5} {'clips':>5} {'failed':>6} {'p50 s':>6} {'p95 s':>6} {'max s':>6} {'cpu %':>6} {'wall s':>7}")
     for rooms in args.rooms:
-        r = run(rooms, args.config_extra, args.workers)
+        r = run(rooms, args.config_extra, args.workers, args.same_start)
         print(
             f"{r['rooms']:5d} {r['clips']:5d} {r['failed']:6d} {r['p50']:6.1f} {r['p95']:6.1f} {r['max']:6.1f} "
             f"{r['cpu_percent_of_machine']:6.0f} {r['wall_s']:7.0f}"
         )
+        for failure in r["failures"]:
+            print(f"      failed: {failure}")
         counts = sorted(len(spans) for spans in r["spans"])
         shown = r["spans"] if counts[0] != counts[-1] else r["spans"][:1]
         if counts[0] != counts[-1]:

@@ -336,6 +336,12 @@ def _check_clip_id(clip_id: str) -> None:
         raise RenderError(f"clip id {clip_id!r} is not a safe file name")
 
 
+# A stream's first fragment can begin a few milliseconds after its timeline's zero (a publisher's
+# stream copy starts on a keyframe, an encoder primes its audio): a clip asked from 0 starts at the
+# source's first frame. The span's own check allows as much (stream.span.GAP_TOLERANCE_S).
+START_TOLERANCE_S = 0.1
+
+
 def _clip_start(request: ClipRequest, info: SourceInfo, source: Path, source_offset: float) -> float:
     """Seek position in the file; raises RenderError for spans that cannot yield a clip."""
     if not info.has_video:
@@ -343,6 +349,8 @@ def _clip_start(request: ClipRequest, info: SourceInfo, source: Path, source_off
     if request.t1 <= request.t0:
         raise RenderError(f"empty clip span [{request.t0:.3f}, {request.t1:.3f}] for {request.clip_id}")
     start = request.t0 - source_offset
+    if -START_TOLERANCE_S <= start < 0:
+        start = 0.0
     if start < 0:
         raise RenderError(f"clip starts {-start:.3f}s before the source {source} begins")
     if info.duration is not None and start >= info.duration:

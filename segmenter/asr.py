@@ -1,9 +1,11 @@
 """Speech recognition of speech chunks with faster-whisper.
 
-Chunks that are ready together are packed into shared 30 s windows (window_packing), one
-room's chunks per window, and the windows decoded in batches. Each window's language is
-detected (restricted to the configured languages) unless forced, the prompt matches that
-language, and Chinese comes out in simplified characters (prompt, then OpenCC t2s).
+Chunks that are ready together are packed into shared 30 s windows (window_packing) and the
+windows decoded in batches. A window holds one room's chunks, its language detected
+(restricted to the configured languages) unless forced; or, for rooms whose language is
+settled (the caller says so per chunk), the chunks of several such rooms of one language,
+decoded in it with the union of their hotwords. The prompt matches the language, and Chinese
+comes out in simplified characters (prompt, then OpenCC t2s).
 Whisper's well-known hallucinations on music and silence are dropped.
 """
 
@@ -26,7 +28,7 @@ from segmenter.whisper_window import (
     WindowSegment,
     WindowWord,
 )
-from segmenter.window_packing import PackedWindow, PackingSettings, pack
+from segmenter.window_packing import PackedWindow, PackingSettings, Vocabulary, hotwords_of, pack
 
 _NOT_TEXT = re.compile(r"[\s\W_]+", re.UNICODE)
 
@@ -47,6 +49,14 @@ class AsrSettings:
     packing: PackingSettings = field(default_factory=PackingSettings)
     # Windows per encoder and decoder call.
     batch_windows: int = 8
+    # Chunks of rooms whose language is settled share windows (ChunkRequest.language) while the
+    # union of their rooms' hotwords stays within shared_hotwords_max_chars.
+    share_windows: bool = True
+    shared_hotwords_max_chars: int = 240
+
+    def __post_init__(self) -> None:
+        if self.shared_hotwords_max_chars < 1:
+            raise ValueError(f"asr.shared_hotwords_max_chars must be >= 1, got {self.shared_hotwords_max_chars}")
 
 
 @dataclass
@@ -58,11 +68,24 @@ class RecognizedChunk:
 @dataclass(frozen=True)
 class ChunkRequest:
     """A chunk to recognise, the stream (room) it belongs to, and that room's hotwords per language.
-    Only chunks of one stream share a window: one speaker, one language, one prompt."""
+    `language`: the stream's settled language, if it has one; the chunk may then share a window
+    with other streams' chunks of that language and is decoded in it. Without, only chunks of
+    its own stream share its window, and the window's language is detected."""
 
     chunk: SpeechChunk
     stream: str = ""
     hotwords: dict[str, str] | None = None
+    language: str | None = None
+
+
+@dataclass
+class _Window:
+    """A packed window, the request numbers its placements count in, its hotwords and languages."""
+
+    packed: PackedWindow
+    indexes: list[int]
+    hotwords: dict[str, str] | None
+    languages: tuple[str, ...]
 
 
 class SpeechRecognizer:
@@ -98,27 +121,48 @@ class SpeechRecognizer:
 
     def _recognize_once(self, requests: list[ChunkRequest]) -> tuple[list[RecognizedChunk], list[int]]:
         """Each chunk's words, and the chunks Whisper stopped before (request numbers)."""
-        streams: dict[str, list[int]] = {}
-        for index, request in enumerate(requests):
-            streams.setdefault(request.stream, []).append(index)
-        windows: list[tuple[PackedWindow, list[int], dict[str, str] | None]] = []
-        for indexes in streams.values():
-            for window in pack([requests[i].chunk.samples for i in indexes], self.settings.packing):
-                windows.append((window, indexes, requests[indexes[0]].hotwords))
-        languages = (self.settings.language,) if self.settings.language else self.settings.languages
+        windows = [w for indexes, language in self._sharing(requests) for w in self._pack(requests, indexes, language)]
         decoded = self.decoder.decode_many(
-            [WindowRequest(w.samples, languages, self.settings.initial_prompts, h) for w, _, h in windows],
+            [WindowRequest(w.packed.samples, w.languages, self.settings.initial_prompts, w.hotwords) for w in windows],
             batch_size=self.settings.batch_windows,
         )
         recognized: dict[int, RecognizedChunk] = {}
         unheard: list[int] = []
-        for (window, indexes, _), result in zip(windows, decoded, strict=True):
-            split = self._split(window, result)
-            unheard += [indexes[i] for i in _after_last_word(window, split)]
+        for window, result in zip(windows, decoded, strict=True):
+            split = self._split(window.packed, result)
+            unheard += [window.indexes[i] for i in _after_last_word(window.packed, split)]
             for placement, words in split.items():
-                index = indexes[placement]
+                index = window.indexes[placement]
                 recognized[index] = RecognizedChunk(result.lang, self._words(requests[index].chunk, words, result.lang))
         return [recognized[i] for i in range(len(requests))], sorted(unheard)
+
+    def _sharing(self, requests: list[ChunkRequest]) -> list[tuple[list[int], str | None]]:
+        """The requests that may share windows, with their language: per settled language (when
+        sharing is on), else per stream (language None: detected per window)."""
+        groups: dict[tuple[str, str], list[int]] = {}
+        for index, request in enumerate(requests):
+            if request.language and self.settings.share_windows:
+                groups.setdefault(("language", request.language), []).append(index)
+            else:
+                groups.setdefault(("stream", request.stream), []).append(index)
+        return [(indexes, name if kind == "language" else None) for (kind, name), indexes in groups.items()]
+
+    def _pack(self, requests: list[ChunkRequest], indexes: list[int], language: str | None) -> list[_Window]:
+        samples = [requests[i].chunk.samples for i in indexes]
+        if language is None:
+            languages = (self.settings.language,) if self.settings.language else self.settings.languages
+            hotwords = requests[indexes[0]].hotwords
+            return [_Window(packed, indexes, hotwords, languages) for packed in pack(samples, self.settings.packing)]
+        vocabularies = [self._vocabulary(requests[i], language) for i in indexes]
+        windows = []
+        for packed in pack(samples, self.settings.packing, vocabularies):
+            terms = hotwords_of([vocabularies[p.index] for p in packed.placements])
+            windows.append(_Window(packed, indexes, {language: terms} if terms else None, (language,)))
+        return windows
+
+    def _vocabulary(self, request: ChunkRequest, language: str) -> Vocabulary:
+        terms = ((request.hotwords or {}).get(language) or "").split()
+        return Vocabulary(tuple(terms), self.settings.shared_hotwords_max_chars)
 
     def _split(self, window: PackedWindow, result: WindowResult) -> dict[int, list[WindowWord]]:
         """The window's words that are speech, per chunk (its number in the window's group), on the chunk's timeline."""

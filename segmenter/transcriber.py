@@ -18,6 +18,13 @@ from segmenter.speech_chunker import SpeechChunk, SpeechChunker, VadSettings
 from segmenter.utterances import UtteranceSettings, split_utterances
 from segmenter.window_packing import closed_chunks
 
+# A live room's chunks share Whisper windows with other rooms' (asr.share_windows) once its
+# language is settled: the last SETTLE_CHUNKS chunks it said something in were heard in one
+# language. After that its every RECHECK_CHUNKS-th chunk is heard alone again, language
+# detected, so a host who switches language is noticed.
+SETTLE_CHUNKS = 3
+RECHECK_CHUNKS = 10
+
 
 @dataclass(frozen=True)
 class TranscriberSettings:
@@ -35,7 +42,8 @@ class Transcriber:
 
     `full_windows` (recorded files): `listen` holds speech chunks back until they fill a Whisper
     window, so a file's windows, and so its words, do not depend on how its audio was batched.
-    A live room (False) has each chunk recognised as soon as it closes."""
+    A live room (False) has each chunk recognised as soon as it closes, in windows it may share
+    with other rooms of its language once that is settled."""
 
     def __init__(
         self,
@@ -53,6 +61,8 @@ class Transcriber:
         self.room = ""
         # (end time, wall-clock arrival) of recent audio, to date when each utterance's last word arrived.
         self.arrivals: deque[tuple[float, float]] = deque(maxlen=256)
+        self.heard_languages: deque[str] = deque(maxlen=SETTLE_CHUNKS)
+        self.shared_since_check = 0
 
     @property
     def hotwords(self) -> dict[str, str] | None:
@@ -85,6 +95,8 @@ class Transcriber:
         """The utterances of the chunks `listen` gave, from what the recogniser heard in each (in order)."""
         utterances: list[Utterance] = []
         for heard in recognized:
+            if heard.words:
+                self.heard_languages.append(heard.lang)
             utterances += split_utterances(heard.words, self.room, heard.lang, self.settings.utterance)
         for utterance in utterances:
             self.vocabulary.apply(utterance)
@@ -99,7 +111,23 @@ class Transcriber:
 
     def requests(self, chunks: list[SpeechChunk]) -> list[ChunkRequest]:
         """What to ask the (shared) recogniser for these chunks of this room."""
-        return [ChunkRequest(chunk, self.room, self.hotwords) for chunk in chunks]
+        return [ChunkRequest(chunk, self.room, self.hotwords, self._settled_language()) for chunk in chunks]
+
+    def _settled_language(self) -> str | None:
+        """The language this room's next chunk may share windows in; None: heard alone, its
+        language detected. A recorded file's windows stay its own, so they never depend on what
+        else was being heard."""
+        if self.full_windows:
+            return None
+        if self.recognizer.settings.language:
+            return self.recognizer.settings.language
+        if len(self.heard_languages) < SETTLE_CHUNKS or len(set(self.heard_languages)) > 1:
+            return None
+        self.shared_since_check += 1
+        if self.shared_since_check > RECHECK_CHUNKS:
+            self.shared_since_check = 0
+            return None
+        return self.heard_languages[0]
 
     def feed(self, event: AudioChunk | EndOfStream) -> Iterator[Utterance]:
         yield from self.recognize(self.listen(event))

@@ -53,12 +53,25 @@ class PackedWindow:
         return min(self.placements, key=lambda p: max(p.start - middle, 0.0, middle - p.end))
 
 
-def pack(chunks: list[np.ndarray], settings: PackingSettings) -> list[PackedWindow]:
-    """The chunks (mono samples at SAMPLE_RATE), in order, packed into as few windows as fit.
-    A chunk longer than a window gets a window of its own."""
+@dataclass(frozen=True)
+class Vocabulary:
+    """The hotwords a window's prompt must hold for one chunk, and at most how many characters
+    the union of its chunks' hotwords may take."""
+
+    terms: tuple[str, ...]
+    max_chars: int
+
+
+def pack(
+    chunks: list[np.ndarray], settings: PackingSettings, vocabularies: list[Vocabulary] | None = None
+) -> list[PackedWindow]:
+    """The chunks (mono samples at SAMPLE_RATE), in order, packed into as few windows as fit,
+    each window holding consecutive chunks. A chunk longer than a window gets a window of its
+    own. `vocabularies` (one per chunk): a chunk also starts a new window when its terms would
+    take the window's hotwords past the budget."""
     gap = np.zeros(int(settings.gap_s * SAMPLE_RATE), dtype=np.float32)
     windows = []
-    for group in _groups([len(c) for c in chunks], settings):
+    for group in _groups([len(c) for c in chunks], settings, vocabularies):
         parts: list[np.ndarray] = []
         placements: list[Placement] = []
         for index in group:
@@ -81,17 +94,32 @@ def closed_chunks(lengths: list[int], settings: PackingSettings) -> int:
     return sum(len(group) for group in groups[:-1])
 
 
-def _groups(lengths: list[int], settings: PackingSettings) -> list[list[int]]:
-    """Greedy: each chunk joins the current window if it fits (with the gap before it), else starts the next."""
+def hotwords_of(vocabularies: list[Vocabulary]) -> str:
+    """The window's hotwords: every term of its chunks once, in order."""
+    return " ".join(dict.fromkeys(term for vocabulary in vocabularies for term in vocabulary.terms))
+
+
+def _groups(
+    lengths: list[int], settings: PackingSettings, vocabularies: list[Vocabulary] | None = None
+) -> list[list[int]]:
+    """Greedy: each chunk joins the current window if it fits (with the gap before it, and its
+    terms within the budget), else starts the next."""
     limit = int(settings.window_s * SAMPLE_RATE)
     gap = int(settings.gap_s * SAMPLE_RATE)
     groups: list[list[int]] = []
     used = 0
     for index, length in enumerate(lengths):
-        if groups and groups[-1] and used + gap + length <= limit:
+        if groups and used + gap + length <= limit and _fits(groups[-1], index, vocabularies):
             groups[-1].append(index)
             used += gap + length
         else:
             groups.append([index])
             used = length
     return groups
+
+
+def _fits(group: list[int], index: int, vocabularies: list[Vocabulary] | None) -> bool:
+    if vocabularies is None:
+        return True
+    joined = hotwords_of([vocabularies[i] for i in [*group, index]])
+    return len(joined) <= vocabularies[index].max_chars

@@ -38,6 +38,8 @@ def transcriber_settings(config: dict[str, Any]) -> TranscriberSettings:
             min_segment_probability=asr["min_segment_probability"],
             packing=PackingSettings(window_s=asr["pack_window_s"], gap_s=asr["pack_gap_s"]),
             batch_windows=asr["batch_windows"],
+            share_windows=asr["share_windows"],
+            shared_hotwords_max_chars=asr["shared_hotwords_max_chars"],
         ),
         vad=VadSettings(**config["vad"]),
         utterance=UtteranceSettings(**config["utterance"]),

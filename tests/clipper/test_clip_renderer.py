@@ -293,6 +293,15 @@ def test_impossible_spans_raise(
         Renderer(RenderSettings(), tmp_path).render(request(t0, t1), source, source_offset=offset)
 
 
+def test_a_clip_from_the_streams_zero_starts_at_a_first_frame_a_few_ms_later(tmp_path: Path, source: Path) -> None:
+    """Seen in bench/live.py: a publisher's copy began 0.023 s into the room's timeline and a clip
+    from 0.0 failed. Up to 0.1 s early, the clip starts with the source."""
+    clip = Renderer(RenderSettings(), tmp_path).render(request(0.0, 2.0), source, source_offset=0.05)
+    assert (tmp_path / clip.video).exists() and clip.duration == pytest.approx(2.0, abs=0.1)
+    with pytest.raises(RenderError, match="0.150s before the source"):
+        Renderer(RenderSettings(), tmp_path).render(request(0.0, 2.0), source, source_offset=0.15)
+
+
 def test_unsafe_clip_id_is_refused(tmp_path: Path, source: Path) -> None:
     req = replace(request(1.0, 2.0), clip_id="../escape")
     with pytest.raises(RenderError, match="not a safe file name"):

@@ -3,6 +3,7 @@ each window's own language, no words made up over music."""
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 
 import pytest
@@ -98,7 +99,49 @@ def test_a_rooms_chunks_share_one_encoder_pass_and_each_gets_its_own_words(recog
         assert _similarity(heard, sentence["text"]) > 0.6, (heard, sentence["text"])
 
 
-def test_chunks_of_different_rooms_never_share_a_window(recognizer, fixtures, zh_script, en_script):
+def test_rooms_of_a_settled_language_share_one_window_and_each_keeps_its_words(recognizer, fixtures, zh_script):
+    """Two rooms whose language is settled: one window, decoded in that language with both rooms'
+    hotwords; each chunk still gets its own sentence, on its own timeline."""
+    sentences = zh_script["sentences"][2:4]
+    chunks = [sentence_chunk(fixtures / "zh_live.mp4", s) for s in sentences]
+    hotwords = [{"zh": "真丝 面料 小黄车"}, {"zh": "阔腿裤 真丝"}]
+    encode, get_prompt = recognizer.model.encode, recognizer.model.get_prompt
+    passes, prompts = [], []
+    recognizer.model.encode = lambda features: passes.append(features.shape[0]) or encode(features)
+    recognizer.model.get_prompt = lambda *a, **k: prompts.append(k.get("hotwords")) or get_prompt(*a, **k)
+    try:
+        requests = [
+            ChunkRequest(c, f"room-{i}", h, language="zh")
+            for i, (c, h) in enumerate(zip(chunks, hotwords, strict=True))
+        ]
+        heard = recognizer.recognize_many(requests)
+        alone = recognizer.recognize_many([dataclasses.replace(r, language=None) for r in requests])
+    finally:
+        recognizer.model.encode, recognizer.model.get_prompt = encode, get_prompt
+    assert passes == [1, 2], "shared: one window; unsettled: a window per room, encoded in one batch"
+    assert prompts[0] == "真丝 面料 小黄车 阔腿裤"
+    for sentence, chunk, result in zip(sentences, chunks, heard, strict=True):
+        text = "".join(w.text for w in result.words)
+        assert result.lang == "zh"
+        assert _similarity(text, sentence["text"]) > 0.6, (text, sentence["text"])
+        assert all(chunk.t0 <= w.t0 <= w.t1 <= chunk.t1 + 0.05 for w in result.words)
+    assert [h.lang for h in alone] == ["zh", "zh"]
+
+
+def test_sharing_off_keeps_every_room_in_windows_of_its_own(recognizer, fixtures, zh_script):
+    chunks = [sentence_chunk(fixtures / "zh_live.mp4", s) for s in zh_script["sentences"][2:4]]
+    settings, encode = recognizer.settings, recognizer.model.encode
+    passes = []
+    recognizer.settings = dataclasses.replace(settings, share_windows=False)
+    recognizer.model.encode = lambda features: passes.append(features.shape[0]) or encode(features)
+    try:
+        recognizer.recognize_many([ChunkRequest(c, f"room-{i}", language="zh") for i, c in enumerate(chunks)])
+    finally:
+        recognizer.settings, recognizer.model.encode = settings, encode
+    assert passes == [2]
+
+
+def test_chunks_of_unsettled_rooms_never_share_a_window(recognizer, fixtures, zh_script, en_script):
     zh = sentence_chunk(fixtures / "zh_live.mp4", zh_script["sentences"][2])
     en = sentence_chunk(fixtures / "en_live.mp4", en_script["sentences"][1])
     encode = recognizer.model.encode

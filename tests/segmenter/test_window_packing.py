@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from livecut.contracts import SAMPLE_RATE
-from segmenter.window_packing import PackingSettings, closed_chunks, pack
+from segmenter.window_packing import PackingSettings, Vocabulary, closed_chunks, hotwords_of, pack
 
 
 def seconds(s: float, value: float = 0.1) -> np.ndarray:
@@ -73,3 +73,19 @@ def test_a_stream_held_for_full_windows_packs_as_the_whole_stream_would():
             windows += [[ready[p.index] for p in w.placements] for w in ready_windows]
     windows += [held] if held else []
     assert windows == whole
+
+
+def test_rooms_share_a_window_while_the_union_of_their_hotwords_fits_the_budget():
+    """Rooms A and B share most words: B adds one; C's own words would take the union past 20 characters."""
+    room_a = Vocabulary(("真丝", "面料", "小黄车"), max_chars=20)
+    room_b = Vocabulary(("阔腿裤", "真丝", "面料"), max_chars=20)
+    room_c = Vocabulary(("羊绒大衣", "双面呢", "小黄车"), max_chars=20)
+    chunks = [seconds(3), seconds(3), seconds(3), seconds(3)]
+    windows = pack(chunks, PackingSettings(window_s=28, gap_s=1), [room_a, room_b, room_c, room_a])
+    assert [[p.index for p in w.placements] for w in windows] == [[0, 1], [2, 3]]
+    assert hotwords_of([room_a, room_b]) == "真丝 面料 小黄车 阔腿裤"
+    assert hotwords_of([room_c, room_a]) == "羊绒大衣 双面呢 小黄车 真丝 面料"
+    # A room whose own words exceed the budget still gets a window (of its own).
+    tight = [Vocabulary(("羊绒大衣",), max_chars=4), Vocabulary(("真丝",), max_chars=4)]
+    alone = pack([seconds(3), seconds(3)], PackingSettings(), tight)
+    assert [[p.index for p in w.placements] for w in alone] == [[0], [1]]
