@@ -9,8 +9,8 @@ and the CPU use of every livecut process, as a share of the whole machine.
     .venv/bin/python bench/live.py --rooms 1 2 --workers 2
     .venv/bin/python bench/live.py --rooms 6 --same-start
 
-Room i starts the sample i/N of the way in (on a keyframe) and plays it round to the same
-length, so at any moment the rooms say different things, as real rooms do (rooms saying the
+Room i starts the sample i/N of the way in (on a keyframe) and plays it round to where it
+started, so at any moment the rooms say different things, as real rooms do (rooms saying the
 same sentence at the same instant would share Whisper windows as no real rooms do). Each
 room's clips are then the sample's clips, rotated. --same-start publishes it unrotated.
 
@@ -136,8 +136,8 @@ def settled(base: str, room_id: str) -> bool:
     )
 
 
-def start_publisher(url: str, room: int, rooms: int, same_start: bool) -> subprocess.Popen:
-    """ffmpeg sending the sample in real time, from 1/rooms of it further in for each room (looping)."""
+def start_publisher(url: str, room: int, rooms: int, same_start: bool, scratch: Path) -> subprocess.Popen:
+    """ffmpeg sending the sample in real time, from room/rooms of the way in, then its beginning."""
     duration = float(
         subprocess.run(
             ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(SAMPLE)],
@@ -147,7 +147,13 @@ def start_publisher(url: str, room: int, rooms: int, same_start: bool) -> subpro
         ).stdout
     )
     start = 0.0 if same_start else KEYFRAME_S * round(room * duration / rooms / KEYFRAME_S)
-    source = ["-stream_loop", "1", "-ss", f"{start:.1f}", "-i", str(SAMPLE), "-t", f"{duration:.3f}"]
+    source = ["-i", str(SAMPLE)]
+    if start:
+        # The concat demuxer keeps timestamps running across the seam (-stream_loop with -ss would
+        # seek every loop to the same point).
+        playlist = scratch / f"room-{room}.txt"
+        playlist.write_text(f"file '{SAMPLE}'\ninpoint {start}\nfile '{SAMPLE}'\noutpoint {start}\n")
+        source = ["-f", "concat", "-safe", "0", "-i", str(playlist)]
     return subprocess.Popen(["ffmpeg", "-v", "error", "-re", *source, "-c", "copy", "-f", "flv", url])
 
 
@@ -163,7 +169,7 @@ def run(rooms: int, extra_config: str, workers: int, same_start: bool = False) -
                 call(f"{base}/api/rooms", {"name": f"bench {i}", "source": {"type": "push"}}) for i in range(rooms)
             ]
             cpu0, wall0 = [cpu_seconds(p.pid) for p in procs], time.time()
-            publishers = [start_publisher(r["rtmp_url"], i, rooms, same_start) for i, r in enumerate(created)]
+            publishers = [start_publisher(r["rtmp_url"], i, rooms, same_start, root) for i, r in enumerate(created)]
             for publisher in publishers:
                 publisher.wait()
             while not all(settled(base, r["id"]) for r in created):
