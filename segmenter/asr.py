@@ -108,40 +108,49 @@ class SpeechRecognizer:
         return self.recognize_many([ChunkRequest(chunk, hotwords=hotwords)])[0]
 
     def recognize_many(self, requests: list[ChunkRequest]) -> list[RecognizedChunk]:
-        """Each chunk's words, in the order given. A stream's chunks are packed into shared
-        windows in the order given: give them in media-time order. Whisper sometimes ends a
-        window early (after a change of voice or a long pause): the chunks after its last word
-        were never heard, and get one more window of their own."""
-        recognized, unheard = self._recognize_once(requests)
+        """Each chunk's words, in the order given. Chunks are packed into shared windows in the
+        order given: give a stream's chunks in media-time order. Two cases get one more try,
+        each stream's chunks in windows of their own: the chunks after the last word of a
+        window Whisper ended early (after a change of voice or a long pause), never heard; and
+        the chunks of a window of several rooms whose text repeats itself (rooms that say the
+        same thing, a restreamed recording), which a retry at higher temperatures would garble."""
+        recognized, unheard = self._recognize_once(requests, share=self.settings.share_windows)
         if unheard:
-            again, _ = self._recognize_once([requests[i] for i in unheard])
+            again, _ = self._recognize_once([requests[i] for i in unheard], share=False)
             for index, heard in zip(unheard, again, strict=True):
                 recognized[index] = heard
         return recognized
 
-    def _recognize_once(self, requests: list[ChunkRequest]) -> tuple[list[RecognizedChunk], list[int]]:
-        """Each chunk's words, and the chunks Whisper stopped before (request numbers)."""
-        windows = [w for indexes, language in self._sharing(requests) for w in self._pack(requests, indexes, language)]
+    def _recognize_once(self, requests: list[ChunkRequest], share: bool) -> tuple[list[RecognizedChunk], list[int]]:
+        """Each chunk's words, and the chunks to try again (request numbers)."""
+        groups = self._sharing(requests, share)
+        windows = [w for indexes, language in groups for w in self._pack(requests, indexes, language)]
         decoded = self.decoder.decode_many(
-            [WindowRequest(w.packed.samples, w.languages, self.settings.initial_prompts, w.hotwords) for w in windows],
-            batch_size=self.settings.batch_windows,
+            [self._window_request(w, requests) for w in windows], self.settings.batch_windows
         )
         recognized: dict[int, RecognizedChunk] = {}
         unheard: list[int] = []
         for window, result in zip(windows, decoded, strict=True):
             split = self._split(window.packed, result)
-            unheard += [window.indexes[i] for i in _after_last_word(window.packed, split)]
+            again = [p.index for p in window.packed.placements] if result.repetitive else []
+            unheard += [window.indexes[i] for i in again or _after_last_word(window.packed, split)]
             for placement, words in split.items():
                 index = window.indexes[placement]
                 recognized[index] = RecognizedChunk(result.lang, self._words(requests[index].chunk, words, result.lang))
         return [recognized[i] for i in range(len(requests))], sorted(unheard)
 
-    def _sharing(self, requests: list[ChunkRequest]) -> list[tuple[list[int], str | None]]:
+    def _window_request(self, window: _Window, requests: list[ChunkRequest]) -> WindowRequest:
+        """A window of several rooms is not sampled again when its text repeats: see recognize_many."""
+        rooms = {requests[window.indexes[p.index]].stream for p in window.packed.placements}
+        prompts = self.settings.initial_prompts
+        return WindowRequest(window.packed.samples, window.languages, prompts, window.hotwords, len(rooms) == 1)
+
+    def _sharing(self, requests: list[ChunkRequest], share: bool) -> list[tuple[list[int], str | None]]:
         """The requests that may share windows, with their language: per settled language (when
-        sharing is on), else per stream (language None: detected per window)."""
+        sharing), else per stream (language None: detected per window)."""
         groups: dict[tuple[str, str], list[int]] = {}
         for index, request in enumerate(requests):
-            if request.language and self.settings.share_windows:
+            if request.language and share:
                 groups.setdefault(("language", request.language), []).append(index)
             else:
                 groups.setdefault(("stream", request.stream), []).append(index)

@@ -49,6 +49,8 @@ class WindowSegment:
 class WindowResult:
     lang: str
     segments: list[WindowSegment]
+    # The text repeated itself and the request asked for no retry at higher temperatures.
+    repetitive: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,10 @@ class WindowRequest:
     languages: tuple[str, ...]
     prompts: dict[str, str]
     hotwords: dict[str, str] | None = None
+    # False: text that repeats itself is returned marked `repetitive` instead of being sampled
+    # again (a window of several rooms repeats itself when they say the same thing; the caller
+    # decodes their chunks apart).
+    retry_repetitive: bool = True
 
 
 @dataclass
@@ -81,6 +87,7 @@ class _Pending:
     tokenizer: Tokenizer
     options: TranscriptionOptions
     prompt: list[int]
+    retry_repetitive: bool = True
 
 
 class WindowDecoder:
@@ -118,15 +125,15 @@ class WindowDecoder:
             self._prompt_tokens(tokenizer, options.initial_prompt),
             hotwords=(request.hotwords or {}).get(lang) or None,
         )
-        return _Pending(frames, lang, tokenizer, options, prompt)
+        return _Pending(frames, lang, tokenizer, options, prompt, request.retry_repetitive)
 
-    def _generate(self, encoded: np.ndarray, pending: list[_Pending]) -> list[tuple[Any, float]]:
+    def _generate(self, encoded: np.ndarray, pending: list[_Pending]) -> list[tuple[Any, float, bool]]:
         """(generation result, average log-probability) per window. CTranslate2 decodes a batch only
         when every prompt puts <|startoftranscript|> at the same place: windows go by prompt."""
         by_prompt: dict[tuple[int, ...], list[int]] = {}
         for index, p in enumerate(pending):
             by_prompt.setdefault(tuple(p.prompt), []).append(index)
-        decoded: dict[int, tuple[Any, float]] = {}
+        decoded: dict[int, tuple[Any, float, bool]] = {}
         for prompt, indexes in by_prompt.items():
             batch = _storage(encoded[indexes])
             options = pending[indexes[0]].options
@@ -151,22 +158,27 @@ class WindowDecoder:
             "max_initial_timestamp_index": int(round(options.max_initial_timestamp / self.model.time_precision)),
         }
 
-    def _checked(self, encoded: np.ndarray, pending: _Pending, result: Any) -> tuple[Any, float]:
+    def _checked(self, encoded: np.ndarray, pending: _Pending, result: Any) -> tuple[Any, float, bool]:
         """The first-temperature result, or, when its text is too repetitive to be speech, the
-        best of the higher temperatures (faster-whisper's fallback, on this window alone)."""
+        best of the higher temperatures (faster-whisper's fallback, on this window alone); the
+        flag: too repetitive, and not retried because the request said so."""
         tokens = result.sequences_ids[0]
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
         ratio = get_compression_ratio(pending.tokenizer.decode(tokens).strip())
         higher = self.settings.temperatures[1:]
         if ratio <= self.settings.compression_ratio_threshold or not higher:
-            return result, avg_logprob
+            return result, avg_logprob, False
+        if not pending.retry_repetitive:
+            return result, avg_logprob, True
         options = replace(pending.options, temperatures=list(higher))
         retried, retried_logprob, _, _ = self.model.generate_with_fallback(
             _storage(encoded), pending.prompt, pending.tokenizer, options
         )
-        return retried, retried_logprob
+        return retried, retried_logprob, False
 
-    def _result(self, encoded: np.ndarray, pending: _Pending, result: Any, avg_logprob: float) -> WindowResult:
+    def _result(
+        self, encoded: np.ndarray, pending: _Pending, result: Any, avg_logprob: float, repetitive: bool
+    ) -> WindowResult:
         tokenizer, frames = pending.tokenizer, pending.frames
         segments, _, _ = self.model._split_segments_by_timestamps(
             tokenizer=tokenizer,
@@ -180,7 +192,8 @@ class WindowDecoder:
             self.model.add_word_timestamps(
                 [segments], tokenizer, _storage(encoded), frames, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS, 0.0
             )
-        return WindowResult(pending.lang, [self._segment(s, tokenizer, result, avg_logprob) for s in segments])
+        segments_out = [self._segment(s, tokenizer, result, avg_logprob) for s in segments]
+        return WindowResult(pending.lang, segments_out, repetitive)
 
     def _languages(self, encoder_output: Any, requests: list[WindowRequest]) -> list[str]:
         if all(len(r.languages) == 1 for r in requests) or not self.model.model.is_multilingual:
