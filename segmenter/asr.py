@@ -11,6 +11,7 @@ Whisper's well-known hallucinations on music and silence are dropped.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,10 +148,16 @@ class SpeechRecognizer:
 
     def _sharing(self, requests: list[ChunkRequest], share: bool) -> list[tuple[list[int], str | None]]:
         """The requests that may share windows, with their language: per settled language (when
-        sharing), else per stream (language None: detected per window)."""
+        sharing), else per stream (language None: detected per window). A chunk whose audio
+        another request of the batch already has (rooms restreaming one recording in step) stays
+        in its own room's windows: Whisper hears one sentence said twice in a window as one."""
         groups: dict[tuple[str, str], list[int]] = {}
+        heard: set[bytes] = set()
         for index, request in enumerate(requests):
-            if request.language and share:
+            audio = hashlib.blake2b(request.chunk.samples.tobytes(), digest_size=16).digest()
+            repeated = audio in heard
+            heard.add(audio)
+            if request.language and share and not repeated:
                 groups.setdefault(("language", request.language), []).append(index)
             else:
                 groups.setdefault(("stream", request.stream), []).append(index)
