@@ -154,10 +154,7 @@ class SpeechRecognizer:
         groups: dict[tuple[str, str], list[int]] = {}
         heard: set[bytes] = set()
         for index, request in enumerate(requests):
-            audio = hashlib.blake2b(request.chunk.samples.tobytes(), digest_size=16).digest()
-            repeated = audio in heard
-            heard.add(audio)
-            if request.language and share and not repeated:
+            if request.language and share and _first_time(request.chunk, heard):
                 groups.setdefault(("language", request.language), []).append(index)
             else:
                 groups.setdefault(("stream", request.stream), []).append(index)
@@ -221,6 +218,14 @@ class SpeechRecognizer:
             text=text,
             probability=round(word.probability, 4),
         )
+
+
+def _first_time(chunk: SpeechChunk, heard: set[bytes]) -> bool:
+    """Whether no chunk in `heard` (digests, to which this one's is added) has this chunk's audio."""
+    audio = hashlib.blake2b(chunk.samples.tobytes(), digest_size=16).digest()
+    first = audio not in heard
+    heard.add(audio)
+    return first
 
 
 def _after_last_word(window: PackedWindow, words: dict[int, list[WindowWord]]) -> list[int]:

@@ -128,8 +128,9 @@ class WindowDecoder:
         return _Pending(frames, lang, tokenizer, options, prompt, request.retry_repetitive)
 
     def _generate(self, encoded: np.ndarray, pending: list[_Pending]) -> list[tuple[Any, float, bool]]:
-        """(generation result, average log-probability) per window. CTranslate2 decodes a batch only
-        when every prompt puts <|startoftranscript|> at the same place: windows go by prompt."""
+        """(generation result, average log-probability, repetitive and not retried) per window.
+        CTranslate2 decodes a batch only when every prompt puts <|startoftranscript|> at the same
+        place: windows go by prompt."""
         by_prompt: dict[tuple[int, ...], list[int]] = {}
         for index, p in enumerate(pending):
             by_prompt.setdefault(tuple(p.prompt), []).append(index)
