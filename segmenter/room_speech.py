@@ -55,8 +55,22 @@ class RoomSpeech:
         self.classifier.label(utterances)
         return [request for utterance in utterances for request in self.builder.feed(utterance)]
 
-    def idle(self, now: float) -> list[ClipRequest]:
-        return self.builder.idle(now=now)
+    def idle(self, media_now: float) -> list[ClipRequest]:
+        """Close what is open once the room has been silent long enough up to `media_now`."""
+        return self.builder.idle(now=self.heard_to(media_now))
+
+    def heard_to(self, media_now: float) -> float:
+        """The media time up to which all of the room's speech has been recognised: speech held
+        back for a full window, or still open in the VAD, is not silence. Without this, a file's
+        held speech could close a topic run early, and how its fragments were batched would
+        change its clips."""
+        pending = [media_now]
+        if self.transcriber.held_from is not None:
+            pending.append(self.transcriber.held_from)
+        chunker = self.transcriber.chunker
+        if len(chunker.buffer) and chunker.buffer_t0 is not None:
+            pending.append(chunker.buffer_t0)
+        return min(pending)
 
     def flush(self, media_end: float) -> list[ClipRequest]:
         return self.builder.flush(media_end=media_end)
@@ -64,12 +78,7 @@ class RoomSpeech:
     def resume_point(self, media_now: float) -> float:
         """The earliest media time this state still depends on: speech held for a full window, open
         VAD speech or an open topic run."""
-        held = [media_now]
-        if self.transcriber.held_from is not None:
-            held.append(self.transcriber.held_from)
-        chunker = self.transcriber.chunker
-        if len(chunker.buffer) and chunker.buffer_t0 is not None:
-            held.append(chunker.buffer_t0)
+        held = [self.heard_to(media_now)]
         builder_from = self.builder.depends_from()
         if builder_from is not None:
             held.append(builder_from - REPLAY_LEAD_S)

@@ -144,3 +144,25 @@ def test_classify_reads_stdin_and_writes_json_lines():
         for r in records
     )
     assert all(0.0 < r["confidence"] <= 1.0 for r in records)
+
+
+def test_a_files_clips_do_not_depend_on_how_its_fragments_were_batched(run, tmp_path):
+    """The transcribe stage takes the fragments it finds waiting, as many as the machine's load
+    leaves; one fragment at a time must give the clips of the suite's run (real Whisper)."""
+    settings = tmp_path / "one_fragment_at_a_time.toml"
+    settings.write_text("[transcribe]\nbatch_fragments = 1\n")
+    out = tmp_path / "out"
+    sample = Path(__file__).parent / "fixtures" / "zh_live.mp4"
+    proc = subprocess.run(
+        [*LIVECUT, "clip", "--config", str(settings), str(sample), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    one_at_a_time = [json.loads(line) for line in (out / "clips.jsonl").read_text().splitlines()]
+
+    def spans(clips: list[dict]) -> list[tuple]:
+        return [(c["label"], c["sublabel"], c["t0"], c["t1"]) for c in of_source(clips, "zh_live.mp4")]
+
+    assert spans(one_at_a_time) == spans(run[3])
