@@ -41,6 +41,8 @@ class AsrSettings:
     languages: tuple[str, ...] = ("zh", "en")
     compute_type: str = "int8"
     cpu_threads: int = 2
+    # Whisper calls (window batches) that run at once, each with cpu_threads threads.
+    workers: int = 2
     beam_size: int = 1
     no_speech_threshold: float = 0.5
     log_prob_threshold: float = -1.0
@@ -56,6 +58,8 @@ class AsrSettings:
     shared_hotwords_max_chars: int = 240
 
     def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise ValueError(f"asr.workers must be >= 1, got {self.workers}")
         if self.shared_hotwords_max_chars < 1:
             raise ValueError(f"asr.shared_hotwords_max_chars must be >= 1, got {self.shared_hotwords_max_chars}")
 
@@ -99,8 +103,9 @@ class SpeechRecognizer:
             device="cpu",
             compute_type=settings.compute_type,
             cpu_threads=settings.cpu_threads,
+            num_workers=settings.workers,
         )
-        self.decoder = WindowDecoder(self.model, DecodeSettings(beam_size=settings.beam_size))
+        self.decoder = WindowDecoder(self.model, DecodeSettings(beam_size=settings.beam_size, workers=settings.workers))
         self.to_simplified = OpenCC("t2s")
         self.hallucinations = [_normalise(h) for h in settings.hallucinations if _normalise(h)]
 

@@ -30,6 +30,7 @@ def transcriber_settings(config: dict[str, Any]) -> TranscriberSettings:
             languages=tuple(asr["languages"]),
             compute_type=asr["compute_type"],
             cpu_threads=asr["cpu_threads"],
+            workers=asr["workers"],
             beam_size=asr["beam_size"],
             no_speech_threshold=asr["no_speech_threshold"],
             log_prob_threshold=asr["log_prob_threshold"],

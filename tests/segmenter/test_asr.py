@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import time
 
 import pytest
 from faster_whisper.audio import decode_audio
@@ -118,7 +119,8 @@ def test_rooms_of_a_settled_language_share_one_window_and_each_keeps_its_words(r
         alone = recognizer.recognize_many([dataclasses.replace(r, language=None) for r in requests])
     finally:
         recognizer.model.encode, recognizer.model.get_prompt = encode, get_prompt
-    assert passes == [1, 2], "shared: one window; unsettled: a window per room, encoded in one batch"
+    # passes: windows per encoder call; the unsettled rooms' two windows go to the two workers.
+    assert passes == [1, 1, 1], "shared: one window; unsettled: a window per room"
     assert prompts[0] == "真丝 面料 小黄车 阔腿裤"
     for sentence, chunk, result in zip(sentences, chunks, heard, strict=True):
         text = "".join(w.text for w in result.words)
@@ -168,7 +170,7 @@ def test_rooms_restreaming_one_recording_in_step_keep_their_own_windows(recogniz
         heard = recognizer.recognize_many([ChunkRequest(chunk, f"room-{i}", language="zh") for i in range(2)])
     finally:
         recognizer.model.encode = encode
-    assert passes == [2]
+    assert sum(passes) == 2, "a window per room"
     for result in heard:
         assert _similarity("".join(w.text for w in result.words), sentence["text"]) > 0.6
 
@@ -183,7 +185,7 @@ def test_sharing_off_keeps_every_room_in_windows_of_its_own(recognizer, fixtures
         recognizer.recognize_many([ChunkRequest(c, f"room-{i}", language="zh") for i, c in enumerate(chunks)])
     finally:
         recognizer.settings, recognizer.model.encode = settings, encode
-    assert passes == [2]
+    assert sum(passes) == 2, "a window per room"
 
 
 def test_chunks_of_unsettled_rooms_never_share_a_window(recognizer, fixtures, zh_script, en_script):
@@ -196,7 +198,7 @@ def test_chunks_of_unsettled_rooms_never_share_a_window(recognizer, fixtures, zh
         heard = recognizer.recognize_many([ChunkRequest(zh, "room-zh"), ChunkRequest(en, "room-en")])
     finally:
         recognizer.model.encode = encode
-    assert batches == [2], "two windows, encoded in one batch"
+    assert sum(batches) == 2, "a window per room"
     assert [h.lang for h in heard] == ["zh", "en"]
     assert "silk" in " ".join(w.text for w in heard[1].words).lower()
 
@@ -232,6 +234,36 @@ def test_chunks_whisper_stopped_before_get_a_window_of_their_own(recognizer, fix
         text = "".join(w.text for w in result.words)
         assert _similarity(text, sentence["text"]) > 0.6, (text, sentence["text"])
         assert all(chunk.t0 <= w.t0 <= w.t1 <= chunk.t1 + 0.05 for w in result.words)
+
+
+def test_windows_are_decoded_on_two_workers_at_once_with_the_words_of_one(recognizer, fixtures, zh_script):
+    """[asr] workers: the windows of one call are split between the model's workers and decoded
+    at the same time; a window's words do not depend on that."""
+    chunks = [sentence_chunk(fixtures / "zh_live.mp4", s) for s in zh_script["sentences"][2:6]]
+    requests = [ChunkRequest(chunk, f"room-{i}") for i, chunk in enumerate(chunks)]
+    decoder = recognizer.decoder
+    assert decoder.settings.workers == 2
+    decode_batch, spans = decoder._decode_batch, []
+
+    def timed(batch):
+        started = time.perf_counter()
+        results = decode_batch(batch)
+        spans.append((started, time.perf_counter(), len(batch)))
+        return results
+
+    decoder._decode_batch = timed
+    try:
+        together = recognizer.recognize_many(requests)
+        decoder.settings = dataclasses.replace(decoder.settings, workers=1)
+        one_worker = recognizer.recognize_many(requests)
+    finally:
+        decoder._decode_batch = decode_batch
+        decoder.settings = dataclasses.replace(decoder.settings, workers=2)
+    two_at_once, in_turn = spans[:2], spans[2:]
+    assert [n for _, _, n in two_at_once] == [2, 2] and [n for _, _, n in in_turn] == [4]
+    assert max(start for start, _, _ in two_at_once) < min(end for _, end, _ in two_at_once), "not at once"
+    for a, b in zip(together, one_worker, strict=True):
+        assert "".join(w.text for w in a.words) == "".join(w.text for w in b.words)
 
 
 def _similarity(a: str, b: str) -> float:
