@@ -3,7 +3,8 @@
 Starts `livecut serve` on free ports with a throwaway data folder, creates N push rooms,
 publishes into all of them at once with ffmpeg `-re`, waits until every room is fully
 processed, and prints p50/p95 of `latency_s` (last word received -> clip files complete)
-and the CPU use of every livecut process, as a share of the whole machine.
+and the CPU use of every livecut process, as a share of the whole machine. Each room's clips
+are listed as start:label/sublabel:latency.
 
     .venv/bin/python bench/live.py --rooms 1 2 4
     .venv/bin/python bench/live.py --rooms 1 2 --workers 2
@@ -199,8 +200,12 @@ def run(rooms: int, extra_config: str, workers: int, same_start: bool = False) -
         "transcribe_cpu_s": sum(used[1 : 1 + workers]),
         "render_cpu_s": sum(used[1 + workers :]),
         "media_s": media_s,
-        # Each room's clips, as (t0, label, sublabel) in time order: rooms of one sample match, rotated by their start.
-        "spans": [sorted((c["t0"], c["label"], c["sublabel"]) for c in room_clips) for room_clips in per_room],
+        # Each room's clips, as (t0, label, sublabel, latency) in time order: rooms of one sample match,
+        # rotated by their start.
+        "spans": [
+            sorted((c["t0"], c["label"], c["sublabel"], c["latency_s"] or 0.0) for c in room_clips)
+            for room_clips in per_room
+        ],
     }
 
 
@@ -227,7 +232,7 @@ def main() -> None:
         if counts[0] != counts[-1]:
             print(f"      clips per room differ: {counts}")
         for spans in shown:
-            print("      " + " ".join(f"{t0:.1f}:{label}/{sublabel}" for t0, label, sublabel in spans))
+            print("      " + " ".join(f"{t0:.1f}:{label}/{sub}:{late:.1f}s" for t0, label, sub, late in spans))
         if args.workers:
             print(
                 f"      transcribe: {r['transcribe_cpu_s']:.0f} CPU s for {r['media_s']:.0f} s of media "
