@@ -108,7 +108,7 @@ class WindowDecoder:
         Windows are spread over the workers even when they would fit one batch: greedy decoding
         goes a token at a time and leaves cores idle, so on 2 cores two batches at once beat one
         of both (8 live chunks: 6.5 s -> 5.3 s; zh_live's 4 windows one by one: 6.1 s -> 4.2 s).
-        A window's words do not depend on the batch it was in, nor on the worker."""
+        A window's words do not depend on the worker that decoded it."""
         size = _batch_size(len(requests), batch_size, self.settings.workers)
         batches = [requests[i : i + size] for i in range(0, len(requests), size)]
         if len(batches) <= 1:
