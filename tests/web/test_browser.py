@@ -156,9 +156,9 @@ def test_the_spoken_word_is_highlighted_while_the_clip_plays(server, session):
     highlighted = card(page, clip["clip_id"]).locator(".transcript .word.current")
     # A clip update arriving meanwhile re-renders the card with a new video element (seen once in
     # CI under load: the seek went to the old one), so the seek is repeated until the card is still.
+    # Video time 0 is the clip's in point on the room timeline.
+    seek = (word["t0"] + word["t1"]) / 2 - clip["t0"]
     for _ in range(20):
-        # Video time 0 is the clip's in point on the room timeline.
-        seek = (word["t0"] + word["t1"]) / 2 - clip["t0"]
         card(page, clip["clip_id"]).locator("video").evaluate(
             "(v, t) => new Promise(done => { const go = () => { v.addEventListener('seeked', done, {once: true});"
             " v.currentTime = t; };"
