@@ -23,6 +23,16 @@ fragment cover [keyframe pts, next keyframe pts), and consecutive fragments meet
 within one audio frame (the last audio packet before a cut may end just after it).
 At most two fragments are open at a time: memory stays bounded.
 
+Split fragments (`split_s`, live rooms): a publisher's keyframes come every 2 s or more, and
+the transcriber hears a fragment's audio only once the fragment is complete, so speech would
+wait up to that long for the fragment that holds its end. With `split_s`, a fragment is also
+cut at the first audio packet `split_s` after its own start, between keyframes. Such a fragment
+has `keyframe=False`: its video continues the fragment before it (MPEG-TS fragments concatenate
+into one stream), and whoever decodes video starts from the keyframe fragment before it
+(stream.span). The keyframe rule above is unchanged: it counts from the last keyframe cut.
+Video goes to the fragment open when it arrives, and publishers send video ahead of audio
+(FLV: ~0.3 s), so a split fragment's t1 may pass the next one's t0 by that much.
+
 MPEG-TS timestamps are 33 bits at 90 kHz: room timelines longer than 26.5 hours wrap.
 """
 
@@ -64,8 +74,9 @@ class _Stamp:
 class _FragmentWriter:
     """One fragment being written: an MPEG-TS container on a temporary file."""
 
-    def __init__(self, seq: int, templates: list[Stream], work_dir: Path | None) -> None:
+    def __init__(self, seq: int, templates: list[Stream], work_dir: Path | None, keyframe: bool) -> None:
         self.seq = seq
+        self.keyframe = keyframe
         fd, name = tempfile.mkstemp(prefix=f"livecut-fragment-{seq:06d}-", suffix=".ts", dir=work_dir)
         os.close(fd)
         self.path = Path(name)
@@ -126,14 +137,18 @@ class FragmentRecorder:
         first_seq: int = 0,
         *,
         work_dir: Path | None = None,
+        split_s: float | None = None,
     ) -> None:
         """`streams`: the input streams to record (video and/or audio; others are ignored).
 
         `work_dir`: where fragments are written before they are moved into the store
-        (default: the system temp folder).
+        (default: the system temp folder). `split_s`: also cut between keyframes, at the first
+        audio packet this long after a fragment's start (see the module docstring); None: never.
         """
         if target_s <= 0:
             raise ValueError(f"target_s must be positive, got {target_s}")
+        if split_s is not None and split_s <= 0:
+            raise ValueError(f"split_s must be positive, got {split_s}")
         fragment_key(room, first_seq)  # fail fast on a room id that is not a clean key segment
         self.room = room
         self.store = store
@@ -145,6 +160,9 @@ class FragmentRecorder:
         self._default_duration = {s.index: _default_duration(s) for s in self._templates}
         self._offset = round(Fraction(timeline_offset) * CLOCK_HZ)
         self._target = round(Fraction(target_s) * CLOCK_HZ)
+        self._split = round(Fraction(split_s) * CLOCK_HZ) if split_s is not None else None
+        # Where the last fragment that starts at a keyframe starts: the keyframe rule counts from it.
+        self._keyframe_t0: int | None = None
         self._next_seq = first_seq
         self._end = self._offset
         self._last_dts: dict[int, int] = {}
@@ -173,7 +191,8 @@ class FragmentRecorder:
         stamp = self._stamp(packet)
         if stamp is None or not self._is_monotonic(packet.stream_index, stamp):
             return []
-        done = self._rotate(stamp.pts) if self._starts_fragment(packet, stamp) else []
+        cut = self._cut_here(packet, stamp)
+        done = self._rotate(stamp.pts, keyframe=cut == "keyframe") if cut else []
         if self._current is None:
             return done  # still waiting for the first keyframe: nothing before it is decodable video
         try:
@@ -213,20 +232,25 @@ class FragmentRecorder:
             duration=duration,
         )
 
-    def _starts_fragment(self, packet: av.Packet, stamp: _Stamp) -> bool:
+    def _cut_here(self, packet: av.Packet, stamp: _Stamp) -> str | None:
+        """ "keyframe" when a fragment that decodes on its own starts at this packet, "split" when
+        one that continues the last starts here (see split_s), None when the packet joins the open one."""
         kind = packet.stream.type
-        if self._has_video and not (kind == "video" and packet.is_keyframe):
-            return False
-        if not self._has_video and kind != "audio":
-            return False
+        starts_gop = kind == "video" and packet.is_keyframe if self._has_video else kind == "audio"
+        if starts_gop and (self._keyframe_t0 is None or stamp.pts >= self._keyframe_t0 + self._target):
+            return "keyframe"
         current = self._current
-        return current is None or current.t0 is None or stamp.pts >= current.t0 + self._target
+        if self._split is None or kind != "audio" or current is None or current.t0 is None:
+            return None
+        return "split" if stamp.pts >= current.t0 + self._split else None
 
-    def _rotate(self, cut: int) -> list[Fragment]:
+    def _rotate(self, cut: int, keyframe: bool) -> list[Fragment]:
         """Open a new fragment at `cut`; the old one stays open for late audio until dts >= cut."""
         closing, self._closing, self._cut = self._closing, self._current, cut
         done = [self._finish(closing)] if closing is not None else []
-        self._current = _FragmentWriter(self._next_seq, self._templates, self.work_dir)
+        if keyframe:
+            self._keyframe_t0 = cut
+        self._current = _FragmentWriter(self._next_seq, self._templates, self.work_dir, keyframe)
         self._next_seq += 1
         return done
 
@@ -255,6 +279,7 @@ class FragmentRecorder:
             t1=writer.t1 / CLOCK_HZ,
             uri=key,
             received_at=time.time(),
+            keyframe=writer.keyframe,
         )
 
 

@@ -195,7 +195,12 @@ class ClipReady:
 
 @dataclass(frozen=True)
 class Fragment:
-    """A ~2 s piece of a room's recording (stream copy, cut at a keyframe) in the media store."""
+    """A piece of a room's recording (stream copy) in the media store: ~2 s from one video
+    keyframe to the next, or, in a live room that splits its fragments, a part of that.
+
+    `keyframe`: the fragment starts at a video keyframe, so its video decodes on its own;
+    one that does not continues the fragment before it (stream.recorder, split_s).
+    """
 
     room: str
     seq: int
@@ -203,3 +208,4 @@ class Fragment:
     t1: float
     uri: str
     received_at: float = 0.0
+    keyframe: bool = True

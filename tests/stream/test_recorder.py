@@ -63,6 +63,11 @@ def read_fragment(store: LocalMediaStore, fragment: Fragment) -> dict:
     return info
 
 
+def first_video_is_keyframe(store: LocalMediaStore, fragment: Fragment) -> bool:
+    with av.open(str(store.local_path(fragment.uri))) as container:
+        return next(p for p in container.demux(video=0) if p.pts is not None).is_keyframe
+
+
 @pytest.fixture(scope="session")
 def flv(tmp_path_factory) -> Path:
     return make_flv(tmp_path_factory.mktemp("input") / "live.flv")
@@ -99,6 +104,28 @@ def test_fragments_start_at_keyframes_last_2s_and_play_alone(flv, tmp_path):
     assert recorder.media_end == pytest.approx(fragments[-1].t1)
     assert recorder.next_seq == 6
     assert not list(tmp_path.glob("*.ts")), "temp fragment files are moved into the store"
+
+
+def test_split_fragments_cut_between_keyframes_and_join_into_the_same_stream(flv, tmp_path):
+    whole, _ = record(flv, LocalMediaStore(tmp_path / "whole"))
+    store = LocalMediaStore(tmp_path / "split")
+    split, _ = record(flv, store, split_s=0.5)
+    # Cut at audio packets; the video that arrived before a cut (FLV sends it ahead of the audio)
+    # stays in the fragment before, so a split fragment may end after the next one starts.
+    assert [f.seq for f in split] == list(range(len(split)))
+    assert all(after.t0 <= before.t1 + AUDIO_FRAME_S for before, after in zip(split, split[1:], strict=False))
+    assert all(after.t0 - before.t0 <= 0.5 + AUDIO_FRAME_S for before, after in zip(split, split[1:], strict=False))
+    # The keyframe rule is unchanged: the fragments that start at a keyframe are the unsplit ones' starts.
+    assert [f.t0 for f in split if f.keyframe] == pytest.approx([f.t0 for f in whole], abs=1e-3)
+    assert len(split) == 4 * len(whole)
+    for fragment in split:
+        assert first_video_is_keyframe(store, fragment) is fragment.keyframe
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes(b"".join(store.local_path(f.uri).read_bytes() for f in split))
+    with av.open(str(joined)) as container:
+        assert len(list(container.decode(video=0))) == INPUT_S * FPS  # every frame decodes across the joins
+    with pytest.raises(ValueError, match="split_s"):
+        FragmentRecorder("r1", store, [], split_s=0)
 
 
 def describe_input(source: Path) -> tuple[float, float, int]:
