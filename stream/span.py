@@ -3,9 +3,11 @@
 A clip request names room-timeline seconds. The fragments that overlap the span are
 concatenated byte-wise (MPEG-TS is a packet stream: concatenation is valid, and the
 recorder already wrote room-timeline timestamps into every fragment, so they continue
-across the joins). The result starts at a keyframe at the first fragment's t0, which
-is returned: the caller seeks `t0 - start` seconds into the file (ffmpeg counts `-ss`
-from the file's start time).
+across the joins). A live room's fragments may be split between keyframes (`keyframe`
+False): the span then reaches back to the fragment that starts at the keyframe before.
+The result starts at a keyframe at the first fragment's t0, which is returned: the
+caller seeks `t0 - start` seconds into the file (ffmpeg counts `-ss` from the file's
+start time).
 
 Which container: ffmpeg's input seeking (`-ss` before `-i`) is not keyframe-aware on
 MPEG-TS (its TS index marks every packet a keyframe), so it lands mid-GOP and the
@@ -66,12 +68,20 @@ def assemble_span(
 
 
 def select_fragments(fragments: list[Fragment], t0: float, t1: float, tolerance: float) -> list[Fragment]:
-    """The fragments overlapping [t0, t1], in timeline order, checked to cover it without gaps."""
+    """The fragments overlapping [t0, t1], from the keyframe fragment at or before t0, in
+    timeline order, checked to cover it without gaps."""
     ordered = sorted(fragments, key=lambda f: f.t0)
-    chosen = [f for f in ordered if f.t1 > t0 and f.t0 < t1]
+    overlapping = [i for i, f in enumerate(ordered) if f.t1 > t0 and f.t0 < t1]
     recorded = f"recorded: {_describe(ordered)}"
-    if not chosen:
+    if not overlapping:
         raise SpanUnavailableError(f"span {t0:.3f}-{t1:.3f} s is not recorded ({recorded})")
+    # Video decodes from the last keyframe at or before t0 (or the first overlapping fragment's start,
+    # when the span begins just before the recording); a split fragment before it may still overlap t0.
+    latest = max(t0, ordered[overlapping[0]].t0)
+    starts = [i for i in range(overlapping[-1] + 1) if ordered[i].keyframe and ordered[i].t0 <= latest]
+    if not starts:
+        raise SpanUnavailableError(f"span {t0:.3f}-{t1:.3f} s has no keyframe fragment at or before it ({recorded})")
+    chosen = ordered[starts[-1] : overlapping[-1] + 1]
     if chosen[0].t0 > t0 + tolerance:
         raise SpanUnavailableError(f"span starts at {t0:.3f} s, before the first fragment ({recorded})")
     if chosen[-1].t1 < t1 - tolerance:

@@ -158,6 +158,19 @@ def test_fragments_are_idempotent_by_room_and_seq(store):
     assert store.room_counters(room.id)["fragments"] == 4
 
 
+def test_a_span_reaches_back_to_the_fragment_that_starts_at_a_keyframe(store):
+    room = store.create_room("r", "push")
+    # Keyframes every 2 s, fragments split every 0.5 s between them (stream.recorder, split_s).
+    for seq in range(8):
+        t0 = seq * 0.5
+        store.add_fragment(Fragment(room.id, seq, t0, t0 + 0.5, f"rooms/{room.id}/{seq}.ts", keyframe=seq % 4 == 0))
+    assert [f.keyframe for f in store.fragments(room.id)] == [True, False, False, False] * 2
+    assert [f.seq for f in store.fragments(room.id, 2.6, 3.2)] == [5, 6]
+    assert [f.seq for f in store.span_fragments(room.id, 2.6, 3.2)] == [4, 5, 6]
+    assert [f.seq for f in store.span_fragments(room.id, 1.2, 2.2)] == [0, 1, 2, 3, 4]
+    assert [f.seq for f in store.span_fragments(room.id, 2.0, 2.4)] == [4]
+
+
 def test_utterances_are_replaced_by_room_and_start(store):
     room = store.create_room("r", "push")
     store.add_utterance(utterance(room.id, 5.0, 7.0, "second", "en", "chitchat", None, 0.5))

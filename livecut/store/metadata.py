@@ -75,6 +75,7 @@ class Room:
 
 ROOM_COLUMNS = ", ".join(f.name for f in fields(Room))
 LEASE_IS_OURS_OR_FREE = "(lease_owner IS NULL OR lease_until < ? OR lease_owner = ?)"
+FRAGMENT_COLUMNS = "room, seq, t0, t1, uri, keyframe"
 
 
 def build_metadata_store(config: dict[str, Any]) -> MetadataStore:
@@ -239,18 +240,37 @@ class MetadataStore(TenancyStore, DeadLetterStore, DistributionStore, CatalogSto
     # fragments -----------------------------------------------------------------------------
     def add_fragment(self, fragment: Fragment, discontinuity: bool = False) -> None:
         self._execute(
-            "INSERT INTO fragments (room, seq, t0, t1, uri, discontinuity) VALUES (?, ?, ?, ?, ?, ?) "
+            "INSERT INTO fragments (room, seq, t0, t1, uri, discontinuity, keyframe) VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (room, seq) DO UPDATE SET t0 = excluded.t0, t1 = excluded.t1, uri = excluded.uri, "
-            "discontinuity = excluded.discontinuity",
-            (fragment.room, fragment.seq, fragment.t0, fragment.t1, fragment.uri, int(discontinuity)),
+            "discontinuity = excluded.discontinuity, keyframe = excluded.keyframe",
+            (
+                fragment.room,
+                fragment.seq,
+                fragment.t0,
+                fragment.t1,
+                fragment.uri,
+                int(discontinuity),
+                int(fragment.keyframe),
+            ),
         )
 
     def fragments(self, room_id: str, t0: float | None = None, t1: float | None = None) -> list[Fragment]:
+        """The room's fragments overlapping [t0, t1] (all of them without bounds), in seq order."""
         rows = self._rows(
-            "SELECT room, seq, t0, t1, uri FROM fragments WHERE room = ? AND t1 > ? AND t0 < ? ORDER BY seq",
+            f"SELECT {FRAGMENT_COLUMNS} FROM fragments WHERE room = ? AND t1 > ? AND t0 < ? ORDER BY seq",
             (room_id, -1e18 if t0 is None else t0, 1e18 if t1 is None else t1),
         )
-        return [Fragment(**r) for r in rows]
+        return [_fragment(r) for r in rows]
+
+    def span_fragments(self, room_id: str, t0: float, t1: float) -> list[Fragment]:
+        """The fragments to decode [t0, t1] of the room's video from: those overlapping it, and before
+        them those back to the last fragment that starts at a keyframe at or before t0."""
+        rows = self._rows(
+            f"SELECT {FRAGMENT_COLUMNS} FROM fragments WHERE room = ? AND t0 < ? AND (t1 > ? OR seq >= "
+            "(SELECT MAX(seq) FROM fragments WHERE room = ? AND keyframe = 1 AND t0 <= ?)) ORDER BY seq",
+            (room_id, t1, t0, room_id, t0),
+        )
+        return [_fragment(r) for r in rows]
 
     def discontinuities(self, room_id: str) -> set[int]:
         rows = self._rows("SELECT seq FROM fragments WHERE room = ? AND discontinuity = 1", (room_id,))
@@ -459,6 +479,10 @@ class MetadataStore(TenancyStore, DeadLetterStore, DistributionStore, CatalogSto
         counts["failed"] = counts["failed"] or 0
         counts["rendering"] = counts["rendering"] or 0
         return counts
+
+
+def _fragment(row: dict[str, Any]) -> Fragment:
+    return Fragment(**{**row, "keyframe": bool(row["keyframe"])})
 
 
 def _at_least(column: str) -> str:

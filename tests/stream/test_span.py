@@ -35,6 +35,14 @@ def recording(tmp_path_factory) -> Recording:
     return Recording(source, store, fragments, frames)
 
 
+@pytest.fixture(scope="module")
+def split_fragments(recording, tmp_path_factory) -> tuple[LocalMediaStore, list[Fragment]]:
+    """The same input recorded as a live room records it: fragments split every 0.5 s between keyframes."""
+    store = LocalMediaStore(tmp_path_factory.mktemp("split") / "store")
+    fragments, _ = record(recording.source, store, split_s=0.5)
+    return store, fragments
+
+
 def gray(frame: av.VideoFrame) -> np.ndarray:
     return frame.to_ndarray(format="gray").astype(np.float32)
 
@@ -77,6 +85,29 @@ def test_mkv_span_seeks_exactly_with_ss_before_input(recording, tmp_path, t0, t1
     clip = ffmpeg_cut(dest, t0 - start, t1 - t0, tmp_path / "clip.mp4")
     assert media_duration(clip) == pytest.approx(t1 - t0, abs=0.1)
     assert source_time_of_first_frame(clip, recording) == pytest.approx(first_frame_at(recording, t0), abs=1e-3)
+
+
+@pytest.mark.parametrize(("t0", "t1"), [(3.3, 7.1), (5.3, 6.0)])
+def test_a_span_of_split_fragments_starts_at_the_keyframe_before_and_seeks_exactly(
+    recording, split_fragments, tmp_path, t0, t1
+):
+    store, fragments = split_fragments
+    dest = tmp_path / "span.mkv"
+    start = assemble_span(store, fragments, t0, t1, dest)
+    first_overlapping = next(f for f in fragments if f.t1 > t0)
+    assert not first_overlapping.keyframe  # the case that needs reaching back
+    assert start == max(f.t0 for f in fragments if f.keyframe and f.t0 <= t0)
+    clip = ffmpeg_cut(dest, t0 - start, t1 - t0, tmp_path / "clip.mp4")
+    assert media_duration(clip) == pytest.approx(t1 - t0, abs=0.1)
+    assert source_time_of_first_frame(clip, recording) == pytest.approx(first_frame_at(recording, t0), abs=1e-3)
+
+
+def test_split_fragments_without_their_keyframe_fragment_are_refused(split_fragments, tmp_path):
+    store, fragments = split_fragments
+    after_keyframe = [f for f in fragments if f.t0 > 2.2]
+    assert not after_keyframe[0].keyframe
+    with pytest.raises(SpanUnavailableError, match="no keyframe fragment"):
+        assemble_span(store, after_keyframe, 2.6, 3.4, tmp_path / "span.mkv")
 
 
 def test_ts_span_is_the_fragments_bytes_and_plays(recording, tmp_path):

@@ -72,7 +72,7 @@ class RenderStage:
 
     def _render(self, request: ClipRequest) -> ClipReady:
         media = self.services.media
-        fragments = self.services.store.fragments(request.room, request.t0, request.t1)
+        fragments = self.services.store.span_fragments(request.room, request.t0, request.t1)
         scratch_dir = self.scratch_dir or self.services.scratch_dir
         with tempfile.TemporaryDirectory(prefix="livecut-render-", dir=scratch_dir) as scratch:
             # Matroska: ffmpeg seeks frame-exactly in it with -ss before -i; in MPEG-TS it does not.
