@@ -19,11 +19,18 @@ from stream.pcm import PcmAccumulator
 
 
 class FragmentAudio:
-    """One per room: `decode` each fragment in order; whole chunks of `chunk_s` come out."""
+    """One per room: `decode` each fragment in order; chunks of `chunk_s` come out.
 
-    def __init__(self, room: str, chunk_s: float = 1.0) -> None:
+    `whole_chunks`: the audio after the last whole chunk waits for the next fragment, so
+    every chunk is `chunk_s` long whatever the fragments' lengths (a recorded file: its
+    speech is cut the same however it was fragmented). Without, each fragment's audio comes
+    out to its end (a live room: the VAD hears a sentence end as soon as its fragment is in).
+    """
+
+    def __init__(self, room: str, chunk_s: float = 1.0, *, whole_chunks: bool = True) -> None:
         self.room = room
         self.chunk_samples = int(chunk_s * SAMPLE_RATE)
+        self.whole_chunks = whole_chunks
         self.pending = PcmAccumulator()
         self.decoder: av.AudioCodecContext | None = None
         self.resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
@@ -40,7 +47,10 @@ class FragmentAudio:
                     continue
                 at = float(packet.pts * packet.time_base) + to_room
                 self.pending.add_samples(self._pcm(decoder, packet), at if self.pending.t0 is None else None)
-        return self._whole_chunks(fragment)
+        chunks = self._whole_chunks(fragment)
+        if not self.whole_chunks and self.pending.size:
+            chunks.append(self._chunk(*self.pending.take(self.pending.size), fragment.received_at))
+        return chunks
 
     @property
     def held_from(self) -> float | None:

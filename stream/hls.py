@@ -1,7 +1,8 @@
 """HLS playlist over a room's fragments, for replay in the web page and for ffmpeg.
 
-The fragments already are HLS segments (MPEG-TS starting at a keyframe), so a replay
-needs only a playlist. It is an EVENT playlist: segments are only ever appended, and
+The fragments already are HLS segments (MPEG-TS; those a live room splits between keyframes
+continue the segment before, so the playlist does not claim EXT-X-INDEPENDENT-SEGMENTS), so
+a replay needs only a playlist. It is an EVENT playlist: segments are only ever appended, and
 the whole recording stays available. The caller owns the room's fragment list across
 publisher reconnects and passes the seqs where a new publisher began, which get an
 EXT-X-DISCONTINUITY (codec parameters and timestamp continuity may change there).

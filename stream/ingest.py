@@ -96,12 +96,16 @@ class IngestSession:
         sink: RecordingSink,
         fragment_s: float = 2.0,
         work_dir: Path | None = None,
+        *,
+        split_s: float | None = None,
     ) -> None:
-        """`work_dir`: where fragments are written before they go to the media store (None: the system temp)."""
+        """`work_dir`: where fragments are written before they go to the media store (None: the system temp).
+        `split_s`: also cut fragments between keyframes (FragmentRecorder); None: at keyframes only."""
         self.room = room
         self.media = media
         self.sink = sink
         self.fragment_s = fragment_s
+        self.split_s = split_s
         self.work_dir = work_dir
         self.stopping = threading.Event()
         self.fragments: list[Fragment] = []
@@ -129,6 +133,7 @@ class IngestSession:
             timeline_offset=offset,
             first_seq=next_seq,
             work_dir=self.work_dir,
+            split_s=self.split_s,
         )
         first = True
         try:
@@ -145,6 +150,8 @@ class IngestSession:
             for fragment in recorder.close():
                 self._announce(fragment, recorder, discontinuity=first and fragment.seq > 0)
                 first = False
+            if self.fragments:
+                self._write_playlist()
             self.skipped = recorder.skipped
             self._report_skips(recorder)
             self.sink.end(EndOfStream(self.room, recorder.media_end))
@@ -164,6 +171,12 @@ class IngestSession:
         self.fragments.append(fragment)
         if discontinuity:
             self.discontinuities.add(fragment.seq)
+        if fragment.keyframe:
+            # Not after every split fragment: the whole playlist is rewritten each time, and a replay
+            # does not need the last second.
+            self._write_playlist()
+
+    def _write_playlist(self) -> None:
         write_playlist(self.media, self.room, self.fragments, ended=False, discontinuities=self.discontinuities)
 
 

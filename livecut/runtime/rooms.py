@@ -45,9 +45,12 @@ class RoomManager:
         worker_id: str | None = None,
         lease_s: float = 15.0,
         max_sessions: int = DEFAULT_MAX_SESSIONS,
+        split_s: float | None = None,
     ) -> None:
+        """`split_s`: also cut fragments between keyframes (stream.recorder); None: at keyframes only."""
         self.services = services
         self.fragment_s = fragment_s
+        self.split_s = split_s
         self.front_pull_url = front_pull_url
         self.worker_id = worker_id or f"ingest-{uuid.uuid4().hex[:8]}"
         self.lease_s = lease_s
@@ -188,7 +191,9 @@ class RoomManager:
     async def _session(self, room_id: str, open_container) -> None:
         store = self.services.store
         sink = RoomRecording(self.services, room_id, asyncio.get_running_loop())
-        session = IngestSession(room_id, self.services.media, sink, self.fragment_s, self.services.scratch_dir)
+        session = IngestSession(
+            room_id, self.services.media, sink, self.fragment_s, self.services.scratch_dir, split_s=self.split_s
+        )
         self.ingests[room_id] = session
         ended = "the recording ended"
         try:

@@ -143,6 +143,7 @@ class LivecutServer:
             worker_id,
             ingest["lease_s"],
             max_sessions=max_ingest_sessions(ingest),
+            split_s=ingest["split_s"] or None,
         )
 
     async def start(self) -> Endpoints:

@@ -215,7 +215,7 @@ class TranscribeStage:
             builder=builder,
             classifier=services.classifiers.for_brand(record.brand if record else None),
         )
-        return _RoomState(speech, FragmentAudio(room), products)
+        return _RoomState(speech, FragmentAudio(room, whole_chunks=self.full_windows), products)
 
     def _state_before(self, room: str, seq: int | None, media_t: float) -> tuple[_RoomState, list[Fragment], float]:
         """The room's state, ready for what comes at `media_t`, the stored fragments it must hear
