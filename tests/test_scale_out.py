@@ -262,7 +262,8 @@ def test_a_dead_ingest_workers_pull_room_is_taken_over_and_its_timeline_continue
         fragments = fragments.fetchall()
         # The dead worker may have numbered a fragment it never stored: numbers skip, never repeat.
         assert all(a[0] < b[0] for a, b in itertools.pairwise(fragments))
-        assert all(b[1] >= a[2] - 0.05 for a, b in itertools.pairwise(fragments)), "the timeline went back"
+        # A split fragment's video can end up to the publisher's video lead (~0.3 s) after the next starts.
+        assert all(b[1] > a[1] and b[1] >= a[2] - 0.5 for a, b in itertools.pairwise(fragments)), "timeline went back"
         assert fragments[-1][2] > before + 10
     finally:
         source.kill()
