@@ -94,6 +94,9 @@ class TranscribeStage:
         self.full_windows = full_windows
         self.rooms: dict[str, _RoomState] = {}
         self.batch_size = int(services.config["transcribe"]["batch_fragments"])
+        # Split fragments (ingest.split_s) are for latency: their audio goes to the VAD to the end.
+        # Otherwise a room's audio goes in whole seconds, as measured (to the end, 1-room p95 was 9.8 s, not 9.3).
+        self.audio_to_the_end = not full_windows and bool(services.config["ingest"]["split_s"])
         self.idle_s = idle_s
         self.clock = clock
 
@@ -215,7 +218,7 @@ class TranscribeStage:
             builder=builder,
             classifier=services.classifiers.for_brand(record.brand if record else None),
         )
-        return _RoomState(speech, FragmentAudio(room, whole_chunks=self.full_windows), products)
+        return _RoomState(speech, FragmentAudio(room, whole_chunks=not self.audio_to_the_end), products)
 
     def _state_before(self, room: str, seq: int | None, media_t: float) -> tuple[_RoomState, list[Fragment], float]:
         """The room's state, ready for what comes at `media_t`, the stored fragments it must hear
