@@ -315,3 +315,22 @@ def serving(app) -> Iterator[str]:  # noqa: ANN001 - a FastAPI app
         close_event_streams(app)  # the page's event stream would keep uvicorn waiting
         server.should_exit = True
         thread.join(10)
+
+
+def services_without_whisper(config: dict, db: Path, media: object, classifiers: object) -> object:
+    """LiveServices for a transcribe stage whose test never reaches Whisper (a scripted transcript,
+    or only the VAD): its recogniser is a bare object that fails if asked."""
+    from livecut.bus import MemoryBus
+    from livecut.runtime.services import LiveServices
+    from livecut.runtime.settings import transcriber_settings
+    from livecut.store import MetadataStore
+
+    return LiveServices(
+        config,
+        MetadataStore(db),
+        media,
+        MemoryBus(),
+        transcriber_settings=transcriber_settings(config),
+        recognizer=object(),
+        classifiers=classifiers,
+    )

@@ -13,14 +13,11 @@ import json
 from pathlib import Path
 
 import pytest
+from support import services_without_whisper
 
-from livecut.bus import MemoryBus
 from livecut.config import load_config
 from livecut.contracts import EndOfStream, Fragment, Utterance, topics
-from livecut.runtime.services import LiveServices
-from livecut.runtime.settings import transcriber_settings
 from livecut.runtime.stages.transcribe import TranscribeStage
-from livecut.store import MetadataStore
 
 SCRIPT = json.loads((Path(__file__).parent / "fixtures" / "zh_live.json").read_text(encoding="utf-8"))
 FRAGMENT_S = 2.0
@@ -70,16 +67,8 @@ class Clock:
 
 
 def stage_on(tmp_path: Path, name: str, clock: Clock) -> ScriptedTranscribe:
-    config = load_config()
-    services = LiveServices(
-        config,
-        MetadataStore(tmp_path / f"{name}.db"),
-        None,
-        MemoryBus(),
-        transcriber_settings=transcriber_settings(config),
-        recognizer=object(),  # never asked: the script is the transcript
-        classifiers=RecordedLabels(),
-    )
+    # Whisper is never asked: the script is the transcript.
+    services = services_without_whisper(load_config(), tmp_path / f"{name}.db", None, RecordedLabels())
     return ScriptedTranscribe(services, idle_s=IDLE_S, clock=clock)
 
 

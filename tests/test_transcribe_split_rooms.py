@@ -10,13 +10,10 @@ from pathlib import Path
 
 import av
 import pytest
+from support import services_without_whisper
 
-from livecut.bus import MemoryBus
 from livecut.config import load_config
-from livecut.runtime.services import LiveServices
-from livecut.runtime.settings import transcriber_settings
 from livecut.runtime.stages.transcribe import TranscribeStage
-from livecut.store import MetadataStore
 from stream.media_store import LocalMediaStore
 from stream.recorder import FragmentRecorder
 
@@ -32,16 +29,8 @@ class NoClassifiers:
 def stage_with(tmp_path: Path, media: LocalMediaStore, split_s: float) -> TranscribeStage:
     config = copy.deepcopy(load_config())
     config["ingest"]["split_s"] = split_s
-    services = LiveServices(
-        config,
-        MetadataStore(tmp_path / f"split-{split_s}.db"),
-        media,
-        MemoryBus(),
-        transcriber_settings=transcriber_settings(config),
-        recognizer=object(),  # never asked: only the VAD runs here
-        classifiers=NoClassifiers(),
-    )
-    return TranscribeStage(services)
+    # Whisper is never asked: only the VAD runs here.
+    return TranscribeStage(services_without_whisper(config, tmp_path / f"split-{split_s}.db", media, NoClassifiers()))
 
 
 @pytest.fixture(scope="module")
