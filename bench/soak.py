@@ -10,6 +10,7 @@ failed.
 
     .venv/bin/python bench/soak.py                       # 2 h of media at 4x: about 30 min
     .venv/bin/python bench/soak.py --hours 0.5 --speed 8
+    .venv/bin/python bench/soak.py --config-extra $'[ingest]\nsplit_s = 0.5\n'
 """
 
 from __future__ import annotations
@@ -91,11 +92,11 @@ def settled(base: str, room_id: str) -> bool:
     )
 
 
-def soak(hours: float, speed: float, every_min: float) -> list[dict]:
+def soak(hours: float, speed: float, every_min: float, config_extra: str = "") -> list[dict]:
     sample_s = probe(SAMPLE).duration or 0.0
     loops = max(1, round(hours * 3600 / sample_s))
     with tempfile.TemporaryDirectory(prefix="livecut-soak-") as scratch:
-        procs, base = start_cluster(Path(scratch), "", 0, {})
+        procs, base = start_cluster(Path(scratch), config_extra, 0, {})
         try:
             room = call(f"{base}/api/rooms", {"name": f"soak {secrets.token_hex(2)}", "source": {"type": "push"}})
             print(f"{loops} loops of {SAMPLE.name} ({sample_s:.1f} s) at {speed}x real time")
@@ -126,8 +127,9 @@ def main() -> None:
     parser.add_argument("--hours", type=float, default=2.0, help="hours of media to publish")
     parser.add_argument("--speed", type=float, default=4.0, help="publishing speed, times real time")
     parser.add_argument("--every-min", type=float, default=10.0, help="a row every this many minutes of media")
+    parser.add_argument("--config-extra", default="", help="TOML text appended to the server's config")
     args = parser.parse_args()
-    rows = soak(args.hours, args.speed, args.every_min)
+    rows = soak(args.hours, args.speed, args.every_min, args.config_extra)
     sample_s = probe(SAMPLE).duration or 0.0
     loops = rows[-1]["media_min"] * 60 / sample_s
     print(f"RSS trend over the second half: {trend_mb_per_hour(rows):+.1f} MB per hour of media")

@@ -15,6 +15,7 @@ import itertools
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -98,14 +99,16 @@ class IngestSession:
         work_dir: Path | None = None,
         *,
         split_s: float | None = None,
+        split_while: Callable[[], bool] | None = None,
     ) -> None:
         """`work_dir`: where fragments are written before they go to the media store (None: the system temp).
-        `split_s`: also cut fragments between keyframes (FragmentRecorder); None: at keyframes only."""
+        `split_s`, `split_while`: also cut fragments between keyframes (FragmentRecorder); None: at keyframes only."""
         self.room = room
         self.media = media
         self.sink = sink
         self.fragment_s = fragment_s
         self.split_s = split_s
+        self.split_while = split_while
         self.work_dir = work_dir
         self.stopping = threading.Event()
         self.fragments: list[Fragment] = []
@@ -134,6 +137,7 @@ class IngestSession:
             first_seq=next_seq,
             work_dir=self.work_dir,
             split_s=self.split_s,
+            split_while=self.split_while,
         )
         first = True
         try:

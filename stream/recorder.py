@@ -31,7 +31,9 @@ has `keyframe=False`: its video continues the fragment before it (MPEG-TS fragme
 into one stream), and whoever decodes video starts from the keyframe fragment before it
 (stream.span). The keyframe rule above is unchanged: it counts from the last keyframe cut.
 Video goes to the fragment open when it arrives, and publishers send video ahead of audio
-(FLV: ~0.3 s), so a split fragment's t1 may pass the next one's t0 by that much.
+(FLV: ~0.3 s), so a split fragment's t1 may pass the next one's t0 by that much. Splitting
+costs the transcriber more work per second of audio; `split_while` lets the caller split only
+while it has time to spare (the ingest: while few rooms are live).
 
 MPEG-TS timestamps are 33 bits at 90 kHz: room timelines longer than 26.5 hours wrap.
 """
@@ -42,6 +44,7 @@ import contextlib
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -138,12 +141,15 @@ class FragmentRecorder:
         *,
         work_dir: Path | None = None,
         split_s: float | None = None,
+        split_while: Callable[[], bool] | None = None,
     ) -> None:
         """`streams`: the input streams to record (video and/or audio; others are ignored).
 
         `work_dir`: where fragments are written before they are moved into the store
         (default: the system temp folder). `split_s`: also cut between keyframes, at the first
         audio packet this long after a fragment's start (see the module docstring); None: never.
+        `split_while`: asked before each such cut; False leaves the fragment whole to the next
+        keyframe (the ingest splits only while few rooms are live). None: always split.
         """
         if target_s <= 0:
             raise ValueError(f"target_s must be positive, got {target_s}")
@@ -161,6 +167,7 @@ class FragmentRecorder:
         self._offset = round(Fraction(timeline_offset) * CLOCK_HZ)
         self._target = round(Fraction(target_s) * CLOCK_HZ)
         self._split = round(Fraction(split_s) * CLOCK_HZ) if split_s is not None else None
+        self._split_while = split_while or _always
         # Where the last fragment that starts at a keyframe starts: the keyframe rule counts from it.
         self._keyframe_t0: int | None = None
         self._next_seq = first_seq
@@ -242,7 +249,7 @@ class FragmentRecorder:
         current = self._current
         if self._split is None or kind != "audio" or current is None or current.t0 is None:
             return None
-        return "split" if stamp.pts >= current.t0 + self._split else None
+        return "split" if stamp.pts >= current.t0 + self._split and self._split_while() else None
 
     def _rotate(self, cut: int, keyframe: bool) -> list[Fragment]:
         """Open a new fragment at `cut`; the old one stays open for late audio until dts >= cut."""
@@ -281,6 +288,10 @@ class FragmentRecorder:
             received_at=time.time(),
             keyframe=writer.keyframe,
         )
+
+
+def _always() -> bool:
+    return True
 
 
 def _ticks(value: int, time_base: Fraction) -> int:

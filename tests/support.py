@@ -4,6 +4,7 @@ registers the fixtures. (Not imported as `conftest`: nested test folders have co
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -334,3 +335,23 @@ def services_without_whisper(config: dict, db: Path, media: object, classifiers:
         recognizer=object(),
         classifiers=classifiers,
     )
+
+
+async def stalled_publisher(port: int, key: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """Handshake, connect, createStream, publish with a valid key, then nothing at all."""
+    from stream.rtmp import amf0
+    from stream.rtmp.protocol import COMMAND_AMF0, Message, encode_message
+
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"\x03" + bytes(1536))
+    await reader.readexactly(1 + 2 * 1536)
+    writer.write(bytes(1536))
+    commands = [
+        (0, ("connect", 1, {"app": "live", "tcUrl": f"rtmp://127.0.0.1:{port}/live"})),
+        (0, ("createStream", 2, None)),
+        (1, ("publish", 0, None, key, "live")),
+    ]
+    for stream_id, values in commands:
+        writer.write(encode_message(Message(COMMAND_AMF0, stream_id, 0, amf0.encode(*values)), 3, 128))
+    await writer.drain()
+    return reader, writer

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from support import stalled_publisher
 
 from livecut.api import create_app
 from livecut.auth import hash_password
@@ -30,8 +31,7 @@ from livecut.runtime.rooms import RoomManager
 from livecut.runtime.services import LiveServices
 from livecut.store import MetadataStore
 from stream.media_store import LocalMediaStore
-from stream.rtmp import RtmpServer, amf0
-from stream.rtmp.protocol import COMMAND_AMF0, Message, encode_message
+from stream.rtmp import RtmpServer
 
 REAL, STALLED = 6, 6
 PASSWORD = "a long enough password"
@@ -50,23 +50,6 @@ def loop_flv(tmp_path_factory) -> Path:
         check=True,
     )
     return path
-
-
-async def stalled_publisher(port: int, key: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    """Handshake, connect, createStream, publish with a valid key, then nothing at all."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(b"\x03" + bytes(1536))
-    await reader.readexactly(1 + 2 * 1536)
-    writer.write(bytes(1536))
-    commands = [
-        (0, ("connect", 1, {"app": "live", "tcUrl": f"rtmp://127.0.0.1:{port}/live"})),
-        (0, ("createStream", 2, None)),
-        (1, ("publish", 0, None, key, "live")),
-    ]
-    for stream_id, values in commands:
-        writer.write(encode_message(Message(COMMAND_AMF0, stream_id, 0, amf0.encode(*values)), 3, 128))
-    await writer.drain()
-    return reader, writer
 
 
 async def sign_in(port: int) -> tuple[int, float]:

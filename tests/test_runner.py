@@ -220,6 +220,25 @@ def test_events_waiting_together_are_handled_as_one_batch_in_order():
     assert all(len(batch) <= stage.batch_size for batch in stage.batches)
 
 
+class WeighedBatchDoubler(BatchDoubler):
+    """A batch is full once its texts hold 6 characters, however many events that is."""
+
+    def batch_full(self, items: list[tuple[str, Note]]) -> bool:
+        return sum(len(event.text) for _, event in items) >= 6
+
+
+def test_a_stage_that_says_its_batch_is_full_gets_no_more_events_in_it():
+    stage = WeighedBatchDoubler({})
+    texts = ["aaaa", "bb", "c", "dddd", "e", "f", "g", "hhhhhh", "i"]
+    made = asyncio.run(run_notes(stage, MetadataStore(":memory:"), texts))
+    assert made == [t * 2 for t in texts]
+    # (An event alone goes to `handle`, not `handle_batch`.) Full at 6 characters: a batch takes
+    # no event after the one that fills it; without batch_full all nine would fit in one batch of 8.
+    assert stage.batches and all(len(batch) > 1 for batch in stage.batches), stage.batches
+    assert all(sum(map(len, batch[:-1])) < 6 for batch in stage.batches), stage.batches
+    assert not any("i" in batch and "hhhhhh" in batch for batch in stage.batches), stage.batches
+
+
 def test_a_failed_batch_is_handled_event_by_event_so_only_the_bad_one_is_dead_lettered():
     store = MetadataStore(":memory:")
     stage = BatchDoubler({})

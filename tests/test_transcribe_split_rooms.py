@@ -13,6 +13,7 @@ import pytest
 from support import services_without_whisper
 
 from livecut.config import load_config
+from livecut.contracts import EndOfStream, Fragment
 from livecut.runtime.stages.transcribe import TranscribeStage
 from stream.media_store import LocalMediaStore
 from stream.recorder import FragmentRecorder
@@ -81,3 +82,16 @@ def test_a_split_rooms_vad_closes_each_sentence_at_the_first_fragment_that_confi
     # Without split_s the stage holds audio back to whole seconds and runs the VAD every second:
     # on these fragments the second sentence then waits a fragment longer (measured 9.17 s, not 8.66 s).
     assert all(prompt) if split_s else not all(prompt)
+
+
+def test_a_batch_is_full_at_batch_media_s_of_media_whatever_the_fragments_length(tmp_path):
+    stage = stage_with(tmp_path, LocalMediaStore(tmp_path / "media"), split_s=0.5)
+    assert stage.batch_media_s == 128.0
+
+    def fragments(length: float, count: int) -> list:
+        return [("r", Fragment("r", n, n * length, (n + 1) * length, f"{n}.ts")) for n in range(count)]
+
+    # 64 whole fragments or 256 split ones are 128 s of media; an end of stream weighs nothing.
+    assert not stage.batch_full(fragments(2.0, 63)) and stage.batch_full(fragments(2.0, 64))
+    assert not stage.batch_full(fragments(0.5, 255)) and stage.batch_full(fragments(0.5, 256))
+    assert not stage.batch_full([*fragments(2.0, 63), ("r", EndOfStream("r", 126.0))])

@@ -46,11 +46,14 @@ class RoomManager:
         lease_s: float = 15.0,
         max_sessions: int = DEFAULT_MAX_SESSIONS,
         split_s: float | None = None,
+        split_max_rooms: int | None = None,
     ) -> None:
-        """`split_s`: also cut fragments between keyframes (stream.recorder); None: at keyframes only."""
+        """`split_s`: also cut fragments between keyframes (stream.recorder), while at most
+        `split_max_rooms` sessions run here (None: always); `split_s` None: at keyframes only."""
         self.services = services
         self.fragment_s = fragment_s
         self.split_s = split_s
+        self.split_max_rooms = split_max_rooms
         self.front_pull_url = front_pull_url
         self.worker_id = worker_id or f"ingest-{uuid.uuid4().hex[:8]}"
         self.lease_s = lease_s
@@ -182,6 +185,11 @@ class RoomManager:
             await asyncio.sleep(0.3)
 
     # sessions ------------------------------------------------------------------------------
+    def few_rooms_live(self) -> bool:
+        """Whether the rooms live here are few enough to split fragments (called from ingest threads:
+        reading the size of a dict is safe there)."""
+        return self.split_max_rooms is None or len(self.sessions) <= self.split_max_rooms
+
     def _start_session(self, room_id: str, open_container) -> asyncio.Task:
         task = asyncio.create_task(self._session(room_id, open_container))
         self.sessions[room_id] = task
@@ -192,7 +200,13 @@ class RoomManager:
         store = self.services.store
         sink = RoomRecording(self.services, room_id, asyncio.get_running_loop())
         session = IngestSession(
-            room_id, self.services.media, sink, self.fragment_s, self.services.scratch_dir, split_s=self.split_s
+            room_id,
+            self.services.media,
+            sink,
+            self.fragment_s,
+            self.services.scratch_dir,
+            split_s=self.split_s,
+            split_while=self.few_rooms_live,
         )
         self.ingests[room_id] = session
         ended = "the recording ended"

@@ -10,8 +10,9 @@ rest, the same way for every role, in one process or many:
   and RTMP stays free and one room's events are handled in order;
 - the log context (room, role) and the stage's error count and dead letters in the metrics;
 - batches, for a stage that has `handle_batch` and `batch_size`: the events already waiting
-  (up to batch_size) are handed over together, each room's in order; if the batch fails, its
-  events are handled again one by one under the error policy, so one bad event fails alone;
+  (up to batch_size, or until the stage's optional `batch_full(items)` says so) are handed over
+  together, each room's in order; if the batch fails, its events are handled again one by one
+  under the error policy, so one bad event fails alone;
 - the error policy: an event whose handling raises is tried again with backoff, up to
   `policy.attempts` times (an error in `policy.permanent` is not retried); then it is
   dead-lettered: the stage's `give_up` records the outcome (a clip becomes `failed` with the
@@ -82,8 +83,7 @@ class StageRunner:
     async def run(self) -> None:
         try:
             while True:
-                items = [await self.subscription.get()]
-                items += await self._waiting(getattr(self.stage, "batch_size", 1) - 1)
+                items = await self._batch(await self.subscription.get())
                 try:
                     if len(items) == 1:
                         with log_context(room=items[0][0], role=self.stage.name):
@@ -97,10 +97,13 @@ class StageRunner:
         finally:
             self.thread.shutdown(wait=False, cancel_futures=True)
 
-    async def _waiting(self, limit: int) -> list[tuple[str, Any]]:
-        """Up to `limit` more events that are already there (none for a stage without batches)."""
-        items: list[tuple[str, Any]] = []
-        while len(items) < limit:
+    async def _batch(self, first: tuple[str, Any]) -> list[tuple[str, Any]]:
+        """`first` and the events already waiting after it, while the stage's batch has room (a
+        stage without batches: `first` alone)."""
+        items = [first]
+        limit = getattr(self.stage, "batch_size", 1)
+        full: Callable[[list[tuple[str, Any]]], bool] = getattr(self.stage, "batch_full", lambda _: False)
+        while len(items) < limit and not full(items):
             try:
                 # A get() cancelled by the timeout hands out nothing: the subscriptions are cancel-safe.
                 items.append(await asyncio.wait_for(self.subscription.get(), BATCH_WAIT_S))

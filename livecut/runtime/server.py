@@ -144,6 +144,7 @@ class LivecutServer:
             ingest["lease_s"],
             max_sessions=max_ingest_sessions(ingest),
             split_s=ingest["split_s"] or None,
+            split_max_rooms=ingest["split_max_rooms"] or None,
         )
 
     async def start(self) -> Endpoints:

@@ -128,6 +128,17 @@ def test_split_fragments_cut_between_keyframes_and_join_into_the_same_stream(flv
         FragmentRecorder("r1", store, [], split_s=0)
 
 
+def test_split_while_refuses_split_cuts_and_fragments_stay_whole_to_the_keyframe(flv, tmp_path):
+    whole, _ = record(flv, LocalMediaStore(tmp_path / "whole"))
+    never, _ = record(flv, LocalMediaStore(tmp_path / "never"), split_s=0.5, split_while=lambda: False)
+    assert [(f.t0, f.t1, f.keyframe) for f in never] == [(f.t0, f.t1, True) for f in whole]
+    # Asked only when a split is due: three yeses make exactly three split fragments, then none.
+    answers = iter([True] * 3)
+    some, _ = record(flv, LocalMediaStore(tmp_path / "some"), split_s=0.5, split_while=lambda: next(answers, False))
+    assert sum(not f.keyframe for f in some) == 3
+    assert [f.t0 for f in some if f.keyframe] == pytest.approx([f.t0 for f in whole], abs=1e-3)
+
+
 def describe_input(source: Path) -> tuple[float, float, int]:
     """First pts, last end (pts + duration) in seconds, and the number of video keyframes."""
     start, end, keyframes = math.inf, -math.inf, 0

@@ -6,11 +6,11 @@ moved to it, or handling failed and the state was dropped) first replays the sto
 fragments from that point, so no open speech is lost; the store drops what the replay
 makes twice.
 
-The stage takes the fragments that are ready together (`handle_batch`, up to `batch_size`,
-several rooms at once when it is behind): first every room's new audio goes through its VAD,
-then one recogniser call hears all the speech chunks (a room's chunks share Whisper windows,
-windows share encoder and decoder calls), then each room labels, segments and records its
-progress. A room's events stay in order; the runner acknowledges them after the outputs are
+The stage takes the fragments that are ready together (`handle_batch`, up to `batch_size`
+fragments and `batch_media_s` of media, several rooms at once when it is behind): first every
+room's new audio goes through its VAD, then one recogniser call hears all the speech chunks (a
+room's chunks share Whisper windows, windows share encoder and decoder calls), then each room
+labels, segments and records its progress. A room's events stay in order; the runner acknowledges them after the outputs are
 published.
 
 A room's state is also dropped when no event of the room came for `idle_s`: its end may never
@@ -93,7 +93,9 @@ class TranscribeStage:
         self.services = services
         self.full_windows = full_windows
         self.rooms: dict[str, _RoomState] = {}
-        self.batch_size = int(services.config["transcribe"]["batch_fragments"])
+        batching = services.config["transcribe"]
+        self.batch_size = int(batching["batch_fragments"])
+        self.batch_media_s = float(batching["batch_media_s"])
         # Split fragments (ingest.split_s) are for latency: their audio goes to the VAD to the end, and
         # the VAD runs at least once per fragment. Otherwise a room's audio goes in whole seconds, as
         # measured (to the end with 2 s fragments, 1-room p95 was 9.8 s, not 9.3).
@@ -106,6 +108,12 @@ class TranscribeStage:
             self.transcriber_settings = replace(self.transcriber_settings, vad=vad)
         self.idle_s = idle_s
         self.clock = clock
+
+    def batch_full(self, items: list[tuple[str, Fragment | EndOfStream]]) -> bool:
+        """Whether the batch's fragments hold `batch_media_s` of media, whatever their length (split
+        fragments are a quarter of whole ones): more makes calls that keep every room waiting."""
+        held = sum(event.t1 - event.t0 for _, event in items if isinstance(event, Fragment))
+        return held >= self.batch_media_s
 
     def handle(self, key: str, event: Fragment | EndOfStream) -> list[Emit]:
         return self.handle_batch([(key, event)])
