@@ -10,8 +10,8 @@ The stage takes the fragments that are ready together (`handle_batch`, up to `ba
 fragments and `batch_media_s` of media, several rooms at once when it is behind): first every
 room's new audio goes through its VAD, then one recogniser call hears all the speech chunks (a
 room's chunks share Whisper windows, windows share encoder and decoder calls), then each room
-labels, segments and records its progress. A room's events stay in order; the runner acknowledges them after the outputs are
-published.
+labels, segments and records its progress. A room's events stay in order; the runner
+acknowledges them after the outputs are published.
 
 A room's state is also dropped when no event of the room came for `idle_s`: its end may never
 come to this worker (in a scale-out its partition can move to another one, which then gets its
