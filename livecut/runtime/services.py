@@ -30,7 +30,9 @@ def load_speech_models(services: LiveServices) -> None:
     from livecut.runtime.classifiers import RoomClassifiers
     from livecut.runtime.settings import transcriber_settings
     from segmenter.asr import SpeechRecognizer
+    from segmenter.pinyin_correction import preload_common_words
 
     services.transcriber_settings = transcriber_settings(services.config)
+    preload_common_words(services.transcriber_settings.vocabulary.correction)
     services.recognizer = SpeechRecognizer(services.transcriber_settings.asr)
     services.classifiers = RoomClassifiers(services.config)

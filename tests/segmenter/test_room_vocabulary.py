@@ -94,3 +94,16 @@ def test_values_written_before_these_fields_still_decode():
     )
     u = decode(old)
     assert (u.product, u.corrections, u.original_text) == (None, [], "话")
+
+
+def test_common_words_preloaded_on_a_thread_are_read_once_and_serve_the_first_room():
+    from segmenter import pinyin_correction
+
+    pinyin_correction._read_common_words.cache_clear()
+    # A frequency no other test uses, so this process has not read it yet.
+    settings = CorrectionSettings(common_word_frequency=21)
+    pinyin_correction.preload_common_words(settings)
+    # The first room asks at once, while the thread reads: it waits for that read instead of its own.
+    words = pinyin_correction._common_words(21)
+    assert "真是" in words and len(words) > 10_000
+    assert pinyin_correction._read_common_words.cache_info().misses == 1
