@@ -14,14 +14,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import uvicorn
-from support import stalled_publisher
+from support import lavfi_flv, stalled_publisher
 
 from livecut.api import create_app
 from livecut.auth import hash_password
@@ -41,15 +40,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def loop_flv(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("pool") / "loop.flv"
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25"]
-        + ["-f", "lavfi", "-i", "sine=frequency=300:sample_rate=44100", "-t", "4"]
-        + ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "50", "-c:a", "aac"]
-        + ["-f", "flv", str(path)],
-        check=True,
-    )
-    return path
+    return lavfi_flv(tmp_path_factory.mktemp("pool") / "loop.flv", 4)
 
 
 async def sign_in(port: int) -> tuple[int, float]:

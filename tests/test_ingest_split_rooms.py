@@ -6,11 +6,10 @@ and many rooms do not. Real RtmpServer, RoomManager, ffmpeg publishers and SQLit
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from pathlib import Path
 
 import pytest
-from support import stalled_publisher
+from support import lavfi_flv, stalled_publisher
 
 from livecut.bus import MemoryBus
 from livecut.config import load_config
@@ -26,15 +25,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def gop_flv(tmp_path_factory) -> Path:
     """6 s, a keyframe every 2 s: four 0.5 s fragments per keyframe when split."""
-    path = tmp_path_factory.mktemp("split") / "gop.flv"
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25"]
-        + ["-f", "lavfi", "-i", "sine=frequency=300:sample_rate=44100", "-t", "6"]
-        + ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "50", "-c:a", "aac"]
-        + ["-f", "flv", str(path)],
-        check=True,
-    )
-    return path
+    return lavfi_flv(tmp_path_factory.mktemp("split") / "gop.flv", 6)
 
 
 async def publish_once(port: int, key: str, source: Path) -> None:
