@@ -78,8 +78,8 @@ class PinyinCorrector:
         self.terms = [_Term(t, tuple(lazy_pinyin(t, style=Style.NORMAL))) for t in terms]
         self.lengths = sorted({len(t.text) for t in self.terms}, reverse=True)
         self.by_length = {n: [t for t in self.terms if len(t.text) == n] for n in self.lengths}
-        if settings.enabled:
-            _common_words(settings.common_word_frequency)  # read once now, not on a room's first utterance
+        # Read (or taken from the process's copy) now, not on the room's first utterance.
+        self.common_words = _common_words(settings.common_word_frequency) if settings.enabled else frozenset()
 
     def edits(self, text: str) -> list[Edit]:
         if not self.settings.enabled or not self.terms or not _CJK.search(text):
@@ -111,7 +111,7 @@ class PinyinCorrector:
         return self.settings.max_distance + (n - 2) * self.settings.extra_distance_per_char
 
     def _common(self, span: str) -> bool:
-        return span in _common_words(self.settings.common_word_frequency)
+        return span in self.common_words
 
 
 def _non_overlapping(candidates: list[tuple[float, int, Edit]], text: str) -> list[Edit]:
