@@ -357,12 +357,12 @@ async def stalled_publisher(port: int, key: str) -> tuple[asyncio.StreamReader, 
     return reader, writer
 
 
-def lavfi_flv(path: Path, seconds: float) -> Path:
-    """An FLV of ffmpeg's test picture (160x90, 25 fps, a keyframe every 2 s) and a sine tone (AAC)."""
+def lavfi_flv(path: Path, seconds: float, *, gop_frames: int = 50, tone_hz: int = 300) -> Path:
+    """An FLV of ffmpeg's test picture (160x90, 25 fps, a keyframe every `gop_frames`: 2 s) and a sine tone (AAC)."""
     subprocess.run(
         ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25"]
-        + ["-f", "lavfi", "-i", "sine=frequency=300:sample_rate=44100", "-t", str(seconds)]
-        + ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "50", "-c:a", "aac"]
+        + ["-f", "lavfi", "-i", f"sine=frequency={tone_hz}:sample_rate=44100", "-t", str(seconds)]
+        + ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", str(gop_frames), "-c:a", "aac"]
         + ["-f", "flv", str(path)],
         check=True,
     )

@@ -14,11 +14,11 @@ import asyncio
 import contextlib
 import logging
 import random
-import subprocess
 from pathlib import Path
 
 import av
 import pytest
+from support import lavfi_flv
 
 from livecut.bus import MemoryBus
 from livecut.config import load_config
@@ -54,14 +54,7 @@ def corrupt_video(source: Path, target: Path, from_ms: int, to_ms: int, seed: in
 @pytest.fixture(scope="module")
 def broken_flv(tmp_path_factory) -> tuple[Path, int]:
     folder = tmp_path_factory.mktemp("corrupt")
-    clean = folder / "clean.flv"
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25"]
-        + ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100", "-t", str(DURATION_S)]
-        + ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "25", "-c:a", "aac"]
-        + ["-f", "flv", str(clean)],
-        check=True,
-    )
+    clean = lavfi_flv(folder / "clean.flv", DURATION_S, gop_frames=25, tone_hz=440)
     broken = folder / "broken.flv"
     return broken, corrupt_video(clean, broken, 3000, 5000)
 
